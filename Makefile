@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Both create .venv on first use.
+# torch is installed first and pinned through constraints.txt for every later install, so nothing pulls another build.
+# Other machines: pick the torch build for your hardware, e.g. `make demo TORCH="torch==2.13.0 --index-url <CUDA index>"`
+# (the constraint `torch==2.13.0` accepts any local build of 2.13.0, CUDA or CPU).
+PYTHON ?= python3
+TORCH ?= torch==2.13.0
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE ?= 1
+export TOKENIZERS_PARALLELISM ?= false
+
+.PHONY: demo test venv export clean-nbs check docs labs bench
+
+$(STAMP): settings.ini setup.py constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(TORCH)
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
+	touch $@
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/igds demo
+
+test: $(STAMP)
+	$(BIN)/python -m pytest tests -q -p no:cacheprovider --timeout 1200
+
+export: $(STAMP)
+	$(BIN)/nbdev_export
+
+clean-nbs: $(STAMP)
+	$(BIN)/nbdev_clean
+
+# The drift checks of .ci/run: exporting and cleaning must leave tracked files unchanged.
+check: $(STAMP)
+	$(BIN)/nbdev_export
+	$(BIN)/nbdev_clean
+	@if [ -n "$$(git status --porcelain --untracked-files=no -- igds nbs)" ]; then \
+	  echo "nbdev_export or nbdev_clean changed tracked files: run 'make export clean-nbs' and commit"; \
+	  git status --short -- igds nbs; git diff --stat -- igds nbs; exit 1; fi

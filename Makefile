@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
 
-.PHONY: demo test venv export clean-nbs check docs labs bench
+.PHONY: demo test venv export clean-nbs check readme docs labs bench
 
 $(STAMP): settings.ini setup.py constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,15 @@ export: $(STAMP)
 clean-nbs: $(STAMP)
 	$(BIN)/nbdev_clean
 
+# README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto, which cannot be installed offline).
+readme: $(STAMP)
+	$(BIN)/jupyter nbconvert --to markdown --stdout nbs/index.ipynb 2>/dev/null > README.md.tmp && mv README.md.tmp README.md
+
 # The drift checks of .ci/run: exporting and cleaning must leave tracked files unchanged.
 check: $(STAMP)
 	$(BIN)/nbdev_export
 	$(BIN)/nbdev_clean
-	@if [ -n "$$(git status --porcelain --untracked-files=no -- igds nbs)" ]; then \
-	  echo "nbdev_export or nbdev_clean changed tracked files: run 'make export clean-nbs' and commit"; \
-	  git status --short -- igds nbs; git diff --stat -- igds nbs; exit 1; fi
+	$(MAKE) --no-print-directory readme
+	@if [ -n "$$(git status --porcelain --untracked-files=no -- igds nbs README.md)" ]; then \
+	  echo "nbdev_export, nbdev_clean or the README build changed tracked files: run 'make export clean-nbs readme' and commit"; \
+	  git status --short -- igds nbs README.md; git diff --stat -- igds nbs README.md; exit 1; fi

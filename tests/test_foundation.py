@@ -1,0 +1,74 @@
+"Bad input to the foundation (models, tasks, CLI): each error names what is wrong, and no partial output is left."
+import json, os, time
+from pathlib import Path
+import pytest
+from igds.cli import main
+from igds.config import ModelConfig, TaskConfig, atomic_write
+from igds.models import load_model, get_spec, model_source
+from igds.tasks import get_task, make_splits
+
+def _math_dir(tmp_path, train:str, test:str='{"question": "q", "answer": "#### 1"}\n'):
+    d = tmp_path/'data'/'gsm8k'; d.mkdir(parents=True)
+    (d/'train.jsonl').write_text(train); (d/'test.jsonl').write_text(test)
+    return tmp_path/'data'
+
+def test_malformed_jsonl_names_file_and_line(tmp_path):
+    d = _math_dir(tmp_path, '{"question": "q", "answer": "#### 1"}\n{"question": "q", "answer": \n')
+    with pytest.raises(ValueError, match=r'gsm8k/train.jsonl:2: invalid JSON'): get_task('math').load('train', 'local', d)
+
+def test_missing_field_is_named(tmp_path):
+    d = _math_dir(tmp_path, '{"question": "q", "answer": "#### 1"}\n{"question": "q2"}\n')
+    with pytest.raises(ValueError, match=r"train.jsonl:2: missing field 'answer'"): get_task('math').load('train', 'local', d)
+
+def test_missing_translation_field(tmp_path):
+    d = tmp_path/'wmt-de-en'; d.mkdir()
+    (d/'test.de-en.json').write_text(json.dumps([{"translation": {"de": "Hallo", "en": "Hello"}}, {"translation": {"de": "x"}}]))
+    with pytest.raises(ValueError, match=r"test.de-en.json: row 1: missing field 'translation.en'"):
+        get_task('translation').load('test', 'local', tmp_path)
+
+def test_unknown_names_list_known_ones():
+    with pytest.raises(ValueError, match=r"known models are \['gemma-2-2b', 'gemma3-270m'"): get_spec('gpt-5')
+    with pytest.raises(ValueError, match=r"known tasks are \['math', 'summarization', 'translation'\]"): get_task('poetry')
+    with pytest.raises(ValueError, match=r"TaskConfig.name='poetry' is not one of"): TaskConfig(name='poetry')
+
+def test_layer_out_of_range_says_depth():
+    with pytest.raises(ValueError, match=r'layer 9 is out of range: .* has 4 layers \(0..3\)'):
+        load_model(ModelConfig(name='tiny-random', layer=9))
+
+def test_empty_split(tmp_path):
+    d = _math_dir(tmp_path, '\n\n')
+    with pytest.raises(ValueError, match=r"math split 'train' from .* is empty"): get_task('math').load('train', 'local', d)
+
+def test_data_dir_missing():
+    with pytest.raises(FileNotFoundError, match='data dir /nonexistent/x does not exist'):
+        make_splits(TaskConfig(data_dir='/nonexistent/x'))
+
+def test_splits_larger_than_train(tmp_path):
+    d = _math_dir(tmp_path, '{"question": "q", "answer": "#### 1"}\n'*10)
+    with pytest.raises(ValueError, match='the training split has 10 examples but the splits ask for'):
+        make_splits(TaskConfig(data_dir=str(d), pool_size=8, probe_size=4, dev_select_size=1, dev_check_size=1))
+
+def test_hub_only_model_fails_fast_offline(monkeypatch, tmp_path):
+    monkeypatch.setenv('HF_HUB_OFFLINE', '1'); monkeypatch.setenv('HF_HOME', str(tmp_path))
+    t0 = time.time()
+    with pytest.raises(RuntimeError, match=r'qwen3-8b \(Qwen/Qwen3-8B\) is not in the local Hugging Face cache.*huggingface-cli download'):
+        model_source('qwen3-8b')
+    assert time.time() - t0 < 5
+
+def test_cli_error_leaves_no_output(tmp_path, capsys):
+    out = tmp_path/'out'
+    rc = main(['evaluate', '--model', 'tiny-random', '--task', 'math', '--data-dir', str(tmp_path/'nope'), '--out', str(out)])
+    assert rc == 1 and not out.exists()
+    assert 'does not exist' in capsys.readouterr().err
+
+def test_atomic_write_leaves_nothing_on_failure(tmp_path):
+    target = tmp_path/'x.json'
+    with pytest.raises(TypeError): atomic_write(target, object())
+    assert list(tmp_path.iterdir()) == []
+
+def test_evaluate_writes_results(tmp_path):
+    main(['evaluate', '--model', 'tiny-random', '--task', 'translation', '--limit', '3', '--max-new-tokens', '4', '--out', str(tmp_path)])
+    m = json.loads((tmp_path/'metrics.json').read_text())
+    assert set(m['metrics']) >= {'bleu', 'chrf', 'ref_nll', 'n'} and m['metrics']['n'] == 3
+    assert len((tmp_path/'outputs.jsonl').read_text().splitlines()) == 3
+    assert m['versions']['torch'] and m['task']['name'] == 'translation'

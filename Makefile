@@ -45,3 +45,25 @@ check: $(STAMP)
 	@if [ -n "$$(git status --porcelain --untracked-files=no -- igds nbs README.md)" ]; then \
 	  echo "nbdev_export, nbdev_clean or the README build changed tracked files: run 'make export clean-nbs readme' and commit"; \
 	  git status --short -- igds nbs README.md; git diff --stat -- igds nbs README.md; exit 1; fi
+
+# The docs site, offline and without Quarto (docs/build.py: nbdev's processing + MkDocs) into _docs/; open
+# _docs/index.html. `make docs DOCS_ARGS=--no-execute` skips running the notebooks' examples. Users with Quarto can
+# still run `nbdev_docs`.
+.PHONY: docs-check chromium
+DOCS_ARGS ?=
+docs: $(STAMP)
+	$(BIN)/python docs/build.py $(DOCS_ARGS)
+
+# Headless Chromium (Debian's chromium + chromium-driver, installed when missing) checks the built site.
+chromium:
+	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver)
+
+docs-check: $(STAMP) chromium
+	$(BIN)/python -m pytest tests/test_docs.py -q -s -p no:cacheprovider
+
+# The course labs in full (the embedded model, solutions filled in): executed copies and timings under runs/labs/.
+# `make labs LABS_ARGS="--lab 01"` runs one; LABS_ARGS="--student" runs them as handed out (exercises left blank).
+LABS_ARGS ?=
+labs: $(STAMP)
+	$(BIN)/python docs/run_labs.py $(LABS_ARGS)

@@ -1,0 +1,67 @@
+"""The papermill grid: the template runs at fixture size without error output, --dry lists, finished cells are skipped,
+a crashed cell is recorded and the grid goes on."""
+import contextlib, io, json, os
+from pathlib import Path
+import nbformat
+import pytest
+from igds import grid as G
+from igds.cli import main
+
+def _errors(nb_path:Path)->list:
+    "Error outputs of an executed notebook, and stderr that carries a traceback."
+    nb = nbformat.read(nb_path, as_version=4); bad = []
+    for i, c in enumerate(nb.cells):
+        for o in c.get('outputs', []):
+            if o.get('output_type') == 'error': bad.append((i, o.get('ename'), o.get('evalue')))
+            if o.get('output_type') == 'stream' and o.get('name') == 'stderr' and ('Traceback' in o['text'] or 'Error' in o['text']):
+                bad.append((i, 'stderr', o['text'][-500:]))
+    return bad
+
+@pytest.fixture(scope='module')
+def grid_run(tmp_path_factory):
+    os.environ.setdefault('OMP_NUM_THREADS', '1')
+    root = tmp_path_factory.mktemp('grid')
+    runs, results, figures = root/'runs', root/'results', root/'figures'
+    cells = [G.Cell('no-such-model', 'translation', 'random', 0), G.Cell('tiny-random', 'translation', 'igds', 0)]
+    st = G.run_grid(cells, G.PRESETS['tiny'], runs, results, figures, make_figures=True, echo=lambda *a: None)
+    return dict(root=root, runs=runs, results=results, figures=figures, cells=cells, status=st)
+
+def test_template_runs_clean_at_fixture_size(grid_run):
+    good = grid_run['cells'][1]
+    assert grid_run['status']['tiny-random/translation/igds-b0.5-s0'] == 'done'
+    nb = good.dir(grid_run['runs'])/'run.ipynb'
+    assert _errors(nb) == []
+    m = json.loads(good.result(grid_run['results']).read_text())
+    assert m['cell']['method'] == 'igds' and m['metrics']['n'] == 4
+    assert m['selection'] == dict(n_selected=8, n_pool=16)
+    assert set(m['fstar']) >= {'before', 'after', 'change'} and len(m['fstar']['ids']) == 4
+    assert (good.result(grid_run['results']).parent/'features.json').exists()
+    assert (grid_run['figures']/'main_table.txt').exists() and (grid_run['figures']/'main.png').exists()
+    assert _errors(grid_run['runs']/'figures.ipynb') == []
+
+def test_crashed_cell_is_recorded_and_the_grid_goes_on(grid_run):
+    bad = grid_run['cells'][0]
+    assert grid_run['status']['no-such-model/translation/random-b0.5-s0'] == 'failed'
+    f = json.loads((bad.dir(grid_run['runs'])/'failed.json').read_text())
+    assert 'unknown model' in f['error'] and f['params']['model'] == 'no-such-model'
+    assert not bad.result(grid_run['results']).exists()
+    log = [json.loads(l) for l in (grid_run['runs']/'grid.log').read_text().splitlines()]
+    assert [l['status'] for l in log] == ['failed', 'done']
+
+def test_finished_cells_are_skipped_and_dry_lists(grid_run):
+    good = grid_run['cells'][1]
+    nb = good.dir(grid_run['runs'])/'run.ipynb'; t = nb.stat().st_mtime
+    st = G.run_grid([good], G.PRESETS['tiny'], grid_run['runs'], grid_run['results'], grid_run['figures'],
+                    make_figures=False, echo=lambda *a: None)
+    assert st == {'tiny-random/translation/igds-b0.5-s0': 'skipped'} and nb.stat().st_mtime == t
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        main(['grid', '--preset', 'tiny', '--methods', 'random,igds', '--runs', str(grid_run['runs']),
+              '--results', str(grid_run['results']), '--dry'])
+    lines = buf.getvalue().splitlines()
+    assert lines[:2] == ['    todo  tiny-random/translation/random-b0.5-s0', '    done  tiny-random/translation/igds-b0.5-s0']
+    assert lines[-1] == '2 cells (--dry: nothing run)'
+    assert not (grid_run['runs']/'tiny-random'/'translation'/'random-b0.5-s0').exists()
+
+def test_unknown_method_fails_before_running():
+    with pytest.raises(ValueError, match='known methods are'): G.grid_cells(['tiny-random'], ['math'], ['igds-max'], [0])

@@ -36,6 +36,8 @@ def test_template_runs_clean_at_fixture_size(grid_run):
     assert m['selection'] == dict(n_selected=8, n_pool=16)
     assert set(m['fstar']) >= {'before', 'after', 'change'} and len(m['fstar']['ids']) == 4
     assert (good.result(grid_run['results']).parent/'features.json').exists()
+    assert (good.result(grid_run['results']).parent/'stability.json').exists()
+    assert any(grid_run['figures'].glob('stability_*.png')) and any(grid_run['figures'].glob('delta_alpha_*.png'))
     assert (grid_run['figures']/'main_table.txt').exists() and (grid_run['figures']/'main.png').exists()
     assert _errors(grid_run['runs']/'figures.ipynb') == []
 

@@ -133,3 +133,28 @@ def test_stats_recall_matches_recall_on_the_full_probe(setup, tmp_path):
     idx = [0, 2, 5, 7]  # a subset: the same as recall run on those examples alone
     collect_stats(tm, tk, sae, L, probe.select(idx), tmp_path/'sub', batch_size=4, progress=False)
     assert fn(idx) == rank(load_stats(tmp_path/'sub'), sg)
+
+def test_cli_stability_from_recall_statistics(setup, tmp_path, capsys):
+    pytest.importorskip('igds.recall'); pytest.importorskip('igds.activations')
+    from igds.activations import collect_stats
+    from igds.config import RecallConfig
+    from igds.cli import main
+    tk, tm, sae, dev, chk = setup
+    rec = tmp_path/'tiny-random'/'math'/'recall-x'
+    probe = Dataset.from_list(list(dev) + list(chk))
+    collect_stats(tm, tk, sae, L, probe, rec/'stats-probe', batch_size=4, progress=False)
+    collect_stats(tm, tk, sae, L, chk, rec/'stats-generic', batch_size=4, progress=False)
+    rcfg = RecallConfig(n_candidates=6, generic_max_freq=1.0)
+    cands = iv.stats_recall(rec, rcfg)(range(len(probe)))
+    save_json(dict(candidates=[{'feature': j} for j in cands], layer=L, configs=dict(recall=rcfg.to_dict())), rec/'candidates.json')
+    sae.save_model(tmp_path/'sae')
+    args = ['filter', '--model', 'tiny-random', '--sae', str(tmp_path/'sae'), '--runs', str(tmp_path), '--dev-select', '3',
+            '--dev-check', '2', '--max-features', '3', '--no-sweep', '--stability', '--stability-sizes', '4', '8']
+    res = main(args)  # candidates.json found in the run folder; layer read from it
+    assert isinstance(res, dict), capsys.readouterr().err
+    st = load_json(next(tmp_path.glob('tiny-random/math/filter-*/stability.json')))
+    assert set(st['features']) == {'half A', 'half B', 'n=4', 'n=8'} and st['splits']['n=8'] == 8
+    row = [r for r in st['features_table'] if r['a'] == 'half A' and r['b'] == 'half B'][0]
+    assert row['jaccard'] == iv.jaccard(st['features']['half A'], st['features']['half B'])
+    assert 'F* Jaccard, probe half A vs half B' in capsys.readouterr().out
+    assert main(args[:-2] + ['64']) == 1 and 'fewer than the sizes [64]' in capsys.readouterr().err

@@ -67,3 +67,17 @@ def test_finished_cells_are_skipped_and_dry_lists(grid_run):
 
 def test_unknown_method_fails_before_running():
     with pytest.raises(ValueError, match='known methods are'): G.grid_cells(['tiny-random'], ['math'], ['igds-max'], [0])
+
+def test_baseline_cell_without_sae_gets_fstar_later(tmp_path):
+    "A baseline cell finishes without the SAE; `fill_fstar` adds F*'s activation once an SAE is there."
+    runs, results = tmp_path/'runs', tmp_path/'results'
+    cell = G.Cell('tiny-random', 'translation', 'random', 0)
+    preset = dict(G.PRESETS['tiny'], params=dict(G.PRESETS['tiny']['params'], sae='auto', stability=False))
+    st = G.run_grid([cell], preset, runs, results, tmp_path/'fig', make_figures=False, echo=lambda *a: None)
+    assert st == {'tiny-random/translation/random-b0.5-s0': 'done'}
+    assert json.loads(cell.result(results).read_text())['fstar'] is None
+    params = G.cell_params(cell, G.PRESETS['tiny'], str(runs))
+    assert G.fill_fstar(cell, params, runs, results) is True
+    m = json.loads(cell.result(results).read_text())
+    assert m['fstar']['change'] == pytest.approx(m['fstar']['after'] - m['fstar']['before']) and len(m['fstar']['ids']) == 4
+    assert G.fill_fstar(cell, params, runs, results) is False  # already there

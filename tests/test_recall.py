@@ -1,0 +1,67 @@
+"Frequency recall: bad input with clear messages, the CLI's run folder, skip and --force."
+import json
+from pathlib import Path
+from unittest import mock
+import pytest
+from igds.config import ModelConfig, TaskConfig, SAEConfig, RecallConfig
+from igds.models import tiny_model, tiny_tokenizer
+from igds.sae import random_sae
+from igds.tasks import make_splits, generic_text
+from igds import recall as R
+from igds.cli import main
+
+TASK = TaskConfig(name='math', pool_size=8, probe_size=12, dev_select_size=2, dev_check_size=2, test_size=2)
+RCFG = RecallConfig(n_candidates=5, generic_size=8)
+MC = ModelConfig(name='tiny-random', layer=2)
+
+@pytest.fixture(scope='module')
+def tiny():
+    tk = tiny_tokenizer(); return tiny_model(tk), tk
+
+def test_sae_width_differs_from_model(tiny, tmp_path):
+    m, tk = tiny
+    with pytest.raises(ValueError, match=r'd_in=32 but .* residual width 64'):
+        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=random_sae(32, 128, hook='model.layers.2'))
+
+def test_layer_the_sae_was_not_trained_on(tiny, tmp_path):
+    m, tk = tiny
+    with pytest.raises(ValueError, match=r'trained on layer 3 .* layer 2 was asked'):
+        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=random_sae(64, 256, hook='model.layers.3'))
+
+def test_probe_smaller_than_asked(tiny, tmp_path):
+    m, tk = tiny
+    with pytest.raises(ValueError, match=r"'probe': 5000"):  # the samples hold 2000 training examples
+        R.run_recall(MC, TASK.replace(probe_size=5000), SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk,
+                     sae=random_sae(64, 256, hook='model.layers.2'))
+    probe = make_splits(TASK)['probe']
+    with pytest.raises(ValueError, match='the probe set has 12 examples but 100 were asked'):
+        R.recall_features(m, tk, random_sae(64, 256, hook='model.layers.2'), 2, probe, generic_text(TASK, 8), RCFG,
+                          tmp_path, probe_size=100, progress=False)
+    with pytest.raises(ValueError, match='generic text has 8 examples but RecallConfig.generic_size=64'):
+        R.recall_features(m, tk, random_sae(64, 256, hook='model.layers.2'), 2, probe, generic_text(TASK, 8),
+                          RCFG.replace(generic_size=64), tmp_path, progress=False)
+
+def test_cli_writes_skips_and_forces(tmp_path, capsys):
+    sae_dir = tmp_path/'sae'
+    random_sae(64, 256, hook='model.layers.2', threshold=0.06).save_model(sae_dir)
+    args = ['recall', '--model', 'tiny-random', '--layer', '2', '--task', 'math', '--probe-size', '12', '--pool-size', '8',
+            '--generic-size', '8', '--n-candidates', '5', '--sae-path', str(sae_dir), '--runs', str(tmp_path/'runs')]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    folder = Path(out.strip().splitlines()[-1])
+    assert folder.parent == tmp_path/'runs'/'tiny-random'/'math' and folder.name.startswith('recall-')
+    c = json.loads((folder/'candidates.json').read_text())
+    assert len(c['candidates']) == 5 and {'feature', 'freq_task', 'freq_generic'} <= set(c['candidates'][0])
+    assert c['configs']['recall']['n_candidates'] == 5 and c['versions']['sae-lens']
+    assert all(x['freq_generic'] <= 0.9 for x in c['candidates'])
+    with mock.patch.object(R, 'recall_features') as rf:
+        assert main(args) == 0; rf.assert_not_called()
+    with mock.patch.object(R, 'recall_features', side_effect=RuntimeError('redone')):
+        assert main(args + ['--force']) == 1
+    assert 'redone' in capsys.readouterr().err
+
+def test_cli_without_an_sae_says_how_to_get_one(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv('IGDS_CACHE', str(tmp_path))
+    assert main(['recall', '--model', 'tiny-random', '--probe-size', '4', '--pool-size', '4', '--generic-size', '4',
+                 '--runs', str(tmp_path/'runs')]) == 1
+    assert 'igds sae train --model tiny-random --layer 2' in capsys.readouterr().err

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LABS = ROOT/'nbs'/'labs'
 # The tiny setting: a random 4-layer model and a random SAE, a handful of examples (the test suite's papermill run)
 TINY = dict(model='tiny-random', sae='random', probe_size=16, generic_size=16, n_candidates=8, dev_size=8, pool_size=16,
-            n_prompts=1, max_new_tokens=8, max_length=256)
+            n_prompts=1, max_new_tokens=8, max_length=512, finetune_demo=True, finetune_steps=1, n_eval=2)
 _SOL = re.compile(r'<details[^>]*>.*?```python\n(.*?)```.*?</details>', re.S)
 
 def labs(which=None)->list:

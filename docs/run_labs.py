@@ -9,7 +9,7 @@ A lab's exercises are code cells tagged `exercise` (answers start as None); each
 holding its solution in a folded `<details>` block with one ```python fence. With solutions filled in (the default
 here, and in the tests), the solution code replaces the exercise cell, so the check cells after it run their asserts.
 """
-import argparse, json, re, sys, time
+import argparse, json, re, resource, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,14 +62,15 @@ def run_lab(path, out_dir, parameters=None, solved=True, kernel='python3')->dict
     src = out_dir/f'{path.stem}.input.ipynb'
     nbformat.write(nb, src)
     dest = out_dir/f'{path.stem}.ipynb'
-    t0 = time.time()
+    t0, c0 = time.time(), resource.getrusage(resource.RUSAGE_CHILDREN)
     pm.execute_notebook(str(src), str(dest), parameters=parameters or {}, kernel_name=kernel, cwd=str(path.parent),
                         progress_bar=False, log_output=False)
-    secs = time.time() - t0
+    secs, c1 = time.time() - t0, resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (c1.ru_utime + c1.ru_stime) - (c0.ru_utime + c0.ru_stime)  # the kernel's CPU time (a reaped child process)
     src.unlink()
     done = nbformat.read(dest, as_version=4)
     text = ''.join(o.get('text', '') for c in done.cells for o in c.get('outputs', []) if o.get('output_type') == 'stream')
-    return dict(lab=path.stem, seconds=round(secs, 1), exercises=n, correct=len(re.findall(r'Exercise \d+: correct', text)),
+    return dict(lab=path.stem, seconds=round(secs, 1), cpu_seconds=round(cpu, 1), exercises=n, correct=len(re.findall(r'Exercise \d+: correct', text)),
                 not_answered=len(re.findall(r'Exercise \d+: not answered yet', text)), errors=errors(done),
                 parameters=parameters or {}, solved=solved, output=str(dest))
 
@@ -95,7 +96,7 @@ def main(argv=None):
         except Exception as e:  # papermill raises on the first failing cell; the executed notebook shows where
             r = dict(lab=p.stem, errors=[f'{type(e).__name__}: {str(e)[-2000:]}'], output=str(Path(a.out)/f'{p.stem}.ipynb'))
         res.append(r); bad |= bool(r['errors'])
-        print(f"  {r['lab']}: {r.get('seconds', '-')} s, exercises {r.get('correct', 0)}/{r.get('exercises', '?')} correct, "
+        print(f"  {r['lab']}: {r.get('seconds', '-')} s wall, {r.get('cpu_seconds', '-')} s CPU, exercises {r.get('correct', 0)}/{r.get('exercises', '?')} correct, "
               f"errors: {r['errors'] or 'none'} -> {r['output']}", flush=True)
     Path(a.out, 'timings.json').write_text(json.dumps(res, indent=1))
     sys.exit(1 if bad else 0)

@@ -102,3 +102,23 @@ def test_committed_sae_is_found_for_default_settings(tmp_path, monkeypatch):
     assert sae_source('tiny-random')['path'] == str(p)                       # the defaults: the model's standard SAE
     assert sae_source('tiny-random', cfg=SAEConfig(n_tokens=123))['path'] == str(p)  # the settings it was trained with
     with pytest.raises(FileNotFoundError): sae_source('tiny-random', cfg=SAEConfig(k=8))  # other settings: the cache
+
+def test_cli_train_then_report(tmp_path, monkeypatch, capsys):
+    "`igds sae train` on the tiny model: trains, caches, measures; a rerun reuses the cache; `igds sae report` measures it."
+    import json
+    from igds.cli import main
+    from igds import sae as S
+    monkeypatch.setenv('IGDS_CACHE', str(tmp_path))
+    args = ['sae', 'train', '--model', 'tiny-random', '--layer', '2', '--n-tokens', '3000', '--k', '8', '--width-mult', '4', '--n-eval', '4']
+    assert main(args) == 0
+    rep = json.loads(capsys.readouterr().out)
+    folder = Path(rep['folder'])
+    assert folder.parent == tmp_path/'saes' and rep['explained_variance'] <= 1 and rep['n_examples'] == 4  # 3 steps: barely trained
+    meta = json.loads((folder/'igds_sae.json').read_text())
+    assert meta['distinct_tokens'] == 3000 and meta['sae_config']['k'] == 8 and meta['hook_name'] == 'model.layers.2'
+    with mock.patch.object(S, 'train_sae') as t:
+        assert main(args) == 0; t.assert_not_called()
+    capsys.readouterr()
+    assert main(['sae', 'report', '--model', 'tiny-random', '--layer', '2', '--sae-path', str(folder), '--n-eval', '3']) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out['source']['kind'] == 'disk' and out['n_examples'] == 3

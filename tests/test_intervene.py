@@ -65,7 +65,10 @@ def test_deterministic_and_skipped(setup, tmp_path):
     r2 = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, dev_check=chk, progress=False)
     for k in ('features', 'candidates', 'alpha_sweep', 'check'): assert r1[k] == r2[k]
     assert [c['id'] for c in r1['candidates']] == list(range(0, 256, 32)) and r1['candidates'][0]['freq_task'] == 0.5
-    assert r1['alpha_sweep']['delta'][str(r1['features'][0]['id'])][0] == 0.0  # α = 1 changes nothing
+    top = r1['features'][0]
+    assert r1['alpha_sweep']['delta'][str(top['id'])][1] == top['delta']  # the sweep at α = 4 is the filter's Δ
+    fresh = iv.alpha_sweep(tm, sae, iv.DevCache(tm, tk, dev, L, 2, progress=False), [top['id']], cfg, progress=False)
+    assert abs(fresh[top['id']][1] - top['delta']) < 1e-6 and fresh[top['id']][0] == 0.0
     sett = iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'random', cands, L)
     splits = dict(dev_select=dev, dev_check=chk)
     a, p = iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path, cfg, progress=False)

@@ -40,7 +40,8 @@ def test_labs_are_not_library_notebooks():
     assert not any(p.stem.startswith(('01_task', '02_compare', '03_break')) for p in (ROOT/'igds').glob('*.py'))
 
 @pytest.mark.parametrize('lab', LABS, ids=[p.stem for p in LABS])
-def test_lab_runs_tiny_solved(lab, tmp_path):
+def test_lab_runs_tiny_solved(lab, tmp_path, monkeypatch):
+    monkeypatch.setenv('IGDS_CACHE', str(tmp_path/'cache'))  # the kernel inherits it: nothing reused from an earlier run
     r = run_labs.run_lab(lab, tmp_path, run_labs.TINY, solved=True)
     assert not r['errors'], r['errors']
     assert r['exercises'] >= 2 and r['correct'] == r['exercises'], f"{r['correct']} of {r['exercises']} self-checks passed"

@@ -31,6 +31,7 @@ def main(argv=None):
     p = build_parser()
     args = p.parse_args(argv)
     if not getattr(args, 'func', None): p.print_help(); return 2
-    try: return args.func(args) or 0
+    try: rc = args.func(args)  # a command may return its result; only an int is an exit status
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         print(f"igds {args.command}: error: {e}", file=sys.stderr); return 1
+    return rc if isinstance(rc, int) else 0

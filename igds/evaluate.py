@@ -8,7 +8,7 @@ import json, os, time
 from pathlib import Path
 from typing import Optional
 import numpy as np
-from .config import EvalConfig, ModelConfig, TaskConfig, save_json, provenance, atomic_write
+from .config import EvalConfig, ModelConfig, TaskConfig, save_json, provenance, atomic_write, stable_hash
 from .models import load_model, generate
 from .tasks import get_task, format_prompt, stop_strings, response_nll
 
@@ -85,9 +85,12 @@ def run_evaluate(args)->dict:
     if args.adapter:
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, args.adapter).eval()
-    res = evaluate(model, tok, task, test, ecfg)
     out = Path(args.out or Path(args.runs)/_model_tag(args.model)/args.task/('eval-' + ('adapter' if args.adapter else 'base')))
+    # finished generations are kept as they come, keyed by the settings, so a killed evaluation resumes
+    partial = out/f'.generations-{stable_hash([mcfg.to_dict(), tcfg.to_dict(), ecfg.to_dict(), args.adapter])}.jsonl'
+    res = evaluate(model, tok, task, test, ecfg, resume=partial)
     save_eval(res, out, model=mcfg, task=tcfg, eval=ecfg, adapter=args.adapter)
+    partial.unlink(missing_ok=True)
     print(format_table({f'{args.model}/{args.task}': res['metrics']}))
     print(f'written: {out}/metrics.json')
     return res

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 import numpy as np
 from .config import EvalConfig, ModelConfig, TaskConfig, save_json, provenance, atomic_write, stable_hash
-from .models import load_model, generate
+from .models import load_model, generate, model_tag
 from .tasks import get_task, format_prompt, stop_strings, response_nll
 
 # %% auto #0
@@ -71,8 +71,6 @@ def format_table(rows:dict)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/21_evaluation.ipynb #19405fe4
-def _model_tag(name:str)->str: return Path(name).name if Path(name).exists() else name.replace('/', '--')
-
 def run_evaluate(args)->dict:
     "The `igds evaluate` command."
     mcfg = ModelConfig(name=args.model, device=args.device)
@@ -85,7 +83,7 @@ def run_evaluate(args)->dict:
     if args.adapter:
         from peft import PeftModel
         model = PeftModel.from_pretrained(model, args.adapter).eval()
-    out = Path(args.out or Path(args.runs)/_model_tag(args.model)/args.task/('eval-' + ('adapter' if args.adapter else 'base')))
+    out = Path(args.out or Path(args.runs)/model_tag(args.model)/args.task/('eval-' + ('adapter' if args.adapter else 'base')))
     # finished generations are kept as they come, keyed by the settings, so a killed evaluation resumes
     partial = out/f'.generations-{stable_hash([mcfg.to_dict(), tcfg.to_dict(), ecfg.to_dict(), args.adapter])}.jsonl'
     res = evaluate(model, tok, task, test, ecfg, resume=partial)

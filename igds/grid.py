@@ -13,16 +13,15 @@ import numpy as np
 import torch
 from .config import (ModelConfig, TaskConfig, SAEConfig, RecallConfig, FilterConfig, SelectConfig, FinetuneConfig,
                          EvalConfig, save_json, load_json, stable_hash, provenance)
-from .models import get_spec, resid_at
+from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'method_spec', 'model_tag', 'cell_name',
-           'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
-           'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'write_metrics', 'fstar_record',
-           'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'run_cell',
-           'git_commit', 'run_figures', 'run_grid', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
-           'register_cli']
+__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'method_spec', 'cell_name', 'cell_configs',
+           'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability', 'fstar_activation',
+           'base_eval', 'base_activation', 'select_cell', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell',
+           'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'run_cell', 'git_commit', 'run_figures',
+           'run_grid', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -43,8 +42,6 @@ def method_spec(name:str)->dict:
     return {'features': 'fstar', **METHODS[name]}
 
 # %% ../nbs/40_grid.ipynb #905ecdb9
-def model_tag(name:str)->str: "A folder name for a model."; return Path(name).name if Path(name).exists() else name.replace('/', '--')
-
 def cell_name(method:str, budget:float, seed:int)->str: "`<method>-b<budget>-s<seed>`."; return f"{method}-b{budget:g}-s{seed}"
 
 def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, pool_size:int=1000, probe_size:int=512,

@@ -13,9 +13,9 @@ from tqdm.auto import tqdm
 from .config import ModelConfig, igds_cache, atomic_write
 
 # %% auto #0
-__all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf', 'embedded_dir',
-           'model_source', 'load_model', 'decoder_layers', 'n_layers', 'resid_module', 'hook_name', 'edit_resid',
-           'resid_at', 'logits_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
+__all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
+           'embedded_dir', 'model_source', 'load_model', 'decoder_layers', 'n_layers', 'resid_module', 'hook_name',
+           'edit_resid', 'resid_at', 'logits_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -52,6 +52,12 @@ def get_spec(name:str)->Optional[ModelSpec]:
     if name in REGISTRY: return REGISTRY[name]
     if Path(name).exists() or '/' in name: return None
     raise ValueError(f"unknown model {name!r}: known models are {sorted(REGISTRY)}, or give a Hub id (org/name) or a local directory")
+
+# %% ../nbs/01_models.ipynb #a7d3e1f0
+def model_tag(name:str)->str:
+    "The folder name of a model in `runs/` and `figures/results/`: the registry name, a local folder's name, or `org--name` for a Hub id."
+    if name in REGISTRY: return name
+    return Path(name).name if Path(name).exists() else name.replace('/', '--')
 
 # %% ../nbs/01_models.ipynb #19c63930
 CHATML = ("{% for m in messages %}{% if loop.first and m['role'] != 'system' %}<|im_start|>system\nYou are a helpful "

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Optional
 import numpy as np
 from .config import ModelConfig, TaskConfig, SAEConfig, RecallConfig, stable_hash, save_json, load_json, provenance
-from .models import load_model, get_spec
+from .models import load_model, get_spec, model_tag
 from .tasks import make_splits, generic_text, get_task
 from .activations import collect_stats, load_stats, feature_freq, feature_max
 
@@ -56,7 +56,7 @@ def recall_features(model, tokenizer, sae, layer:int, probe, generic, cfg:Recall
 def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig, rcfg:RecallConfig)->Path:
     "The run folder of the recall stage for these configs."
     h = stable_hash(dict(model=mcfg.to_dict(), task=tcfg.to_dict(), sae=scfg.to_dict(), recall=rcfg.to_dict()))
-    return Path(runs)/Path(mcfg.name).name/tcfg.name/f'recall-{h}'
+    return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{h}'
 
 def _configs(mcfg, tcfg, scfg, rcfg)->dict:
     return dict(model=mcfg.to_dict(), task=tcfg.to_dict(), sae=scfg.to_dict(), recall=rcfg.to_dict())

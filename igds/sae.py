@@ -50,16 +50,20 @@ def check_sae(sae, model, layer:int):
     return sae
 
 # %% ../nbs/03_sae.ipynb #c0276f20
-def random_sae(d_in:int=64, d_sae:int=256, seed:int=0, hook:str='model.layers.2', arch:str='jumprelu', threshold:float=0.0):
-    "A sae-lens JumpReLU (or `standard` ReLU) SAE with random weights, reading `hook`."
-    from sae_lens import JumpReLUSAE, JumpReLUSAEConfig, StandardSAE, StandardSAEConfig
+def random_sae(d_in:int=64, d_sae:int=256, seed:int=0, hook:str='model.layers.2', arch:str='jumprelu', threshold:float=0.0,
+               k:int=16, bias:bool=False):
+    "A sae-lens SAE (`jumprelu`, `standard` ReLU or `topk`) with random unit-norm weights, reading `hook`."
+    import sae_lens
     from sae_lens.saes.sae import SAEMetadata
-    kw = dict(d_in=d_in, d_sae=d_sae, metadata=SAEMetadata(hook_name=hook))
-    sae = JumpReLUSAE(JumpReLUSAEConfig(**kw)) if arch == 'jumprelu' else StandardSAE(StandardSAEConfig(**kw))
+    cls = {'jumprelu': 'JumpReLUSAE', 'standard': 'StandardSAE', 'topk': 'TopKSAE'}[arch]
+    kw = dict(k=k) if arch == 'topk' else {}
+    sae = getattr(sae_lens, cls)(getattr(sae_lens, cls + 'Config')(d_in=d_in, d_sae=d_sae, metadata=SAEMetadata(hook_name=hook), **kw))
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(d_in, d_sae, generator=g); w /= w.norm(dim=0, keepdim=True)
     with torch.no_grad():
         sae.W_enc.copy_(w); sae.W_dec.copy_(w.T); sae.b_enc.zero_(); sae.b_dec.zero_()
+        if bias:  # small random biases, so that tests see b_dec subtracted and b_enc added
+            sae.b_enc.copy_(0.05*torch.randn(d_sae, generator=g)); sae.b_dec.copy_(0.1*torch.randn(d_in, generator=g))
         if arch == 'jumprelu': sae.threshold.fill_(threshold)
     return sae.eval()
 

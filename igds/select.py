@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import SelectConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, igds_cache, atomic_write
-from .models import resid_at, load_model, get_spec, n_layers
+from .models import resid_at, load_model, get_spec, n_layers, model_tag
 from .tasks import encode, collate, get_task, make_splits
 
 # %% auto #0
@@ -176,8 +176,6 @@ def _first(d:dict, *keys):
     for k in keys:
         if isinstance(d, dict) and d.get(k) is not None: return d[k]
 
-def _model_tag(name)->str: return Path(str(name)).name.replace('/', '--')
-
 # %% ../nbs/12_resonant_selection.ipynb #cc201a0e
 def load_features(src, model:Optional[str]=None, layer:Optional[int]=None)->FeatureSet:
     "F* from a `features.json` path, its parsed content, a list of ids or a `FeatureSet`; checked against model and layer."
@@ -194,7 +192,7 @@ def load_features(src, model:Optional[str]=None, layer:Optional[int]=None)->Feat
         fs = FeatureSet(ids, col('delta'), col('max_act', 'probe_max', 'max'), _first(meta, 'model') or _first(meta.get('settings', {}), 'model'),
                         _first(meta, 'layer') if _first(meta, 'layer') is not None else _first(meta.get('settings', {}), 'layer'), source)
     if len(set(fs.ids)) != len(fs.ids): raise ValueError(f"{fs.source}: duplicate feature ids in {list(fs.ids)}")
-    if model is not None and fs.model is not None and _model_tag(fs.model) != _model_tag(model):
+    if model is not None and fs.model is not None and model_tag(fs.model) != model_tag(model):
         raise ValueError(f"{fs.source}: these features were found on model {fs.model!r}, not {model!r}; run recall and "
                          f"filtering for {model!r} (or pass the features.json of that model)")
     if layer is not None and fs.layer is not None and int(fs.layer) != int(layer):
@@ -219,20 +217,9 @@ def encode_features(sae, h:torch.Tensor, cols, W=None)->torch.Tensor:
 
 # %% ../nbs/12_resonant_selection.ipynb #ab868a41
 def random_sae(d_in:int=64, d_sae:int=256, arch:str='jumprelu', seed:int=0, hook:str='model.layers.2', threshold:float=0.05, k:int=16):
-    "A sae-lens SAE (`jumprelu`, `standard` or `topk`) with random weights, for tests and examples."
-    import sae_lens
-    from sae_lens.saes.sae import SAEMetadata
-    cls, ccls = {'jumprelu': ('JumpReLUSAE', 'JumpReLUSAEConfig'), 'standard': ('StandardSAE', 'StandardSAEConfig'),
-                 'topk': ('TopKSAE', 'TopKSAEConfig')}[arch]
-    kw = dict(k=k) if arch == 'topk' else {}
-    sae = getattr(sae_lens, cls)(getattr(sae_lens, ccls)(d_in=d_in, d_sae=d_sae, metadata=SAEMetadata(hook_name=hook), **kw))
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        w = torch.randn(d_in, d_sae, generator=g); w /= w.norm(dim=0, keepdim=True)
-        sae.W_enc.copy_(w); sae.W_dec.copy_(w.T); sae.b_enc.copy_(0.05*torch.randn(d_sae, generator=g))
-        sae.b_dec.copy_(0.1*torch.randn(d_in, generator=g))
-        if arch == 'jumprelu': sae.threshold.fill_(threshold)
-    return sae.eval()
+    "`igds.sae.random_sae` with random biases and a small threshold, for tests and examples of the FRS."
+    from igds.sae import random_sae as _random_sae
+    return _random_sae(d_in, d_sae, seed=seed, hook=hook, arch=arch, threshold=threshold, k=k, bias=True)
 
 # %% ../nbs/12_resonant_selection.ipynb #402a0a73
 SPANS = ('all', 'prompt', 'response')
@@ -399,12 +386,12 @@ def get_selector(cfg:SelectConfig, model=None, tokenizer=None, sae=None, feature
 # %% ../nbs/12_resonant_selection.ipynb #222c85b7
 def run_dir(runs, model:str, task:str, cfg:SelectConfig)->Path:
     "`runs/<model>/<task>/<method>-b<budget>-s<seed>/`."
-    return Path(runs)/_model_tag(model)/task/f"{cfg.method}-b{cfg.budget:g}-s{cfg.seed}"
+    return Path(runs)/model_tag(model)/task/f"{cfg.method}-b{cfg.budget:g}-s{cfg.seed}"
 
 def find_features(runs, model:str, task:str)->Path:
     "The newest `features.json` of the filtering stage for `model` and `task`."
-    found = sorted(glob.glob(str(Path(runs)/_model_tag(model)/task/'filter-*'/'features.json')), key=os.path.getmtime)
-    if not found: raise FileNotFoundError(f"no features.json in {Path(runs)/_model_tag(model)/task}/filter-*/: run `igds filter` "
+    found = sorted(glob.glob(str(Path(runs)/model_tag(model)/task/'filter-*'/'features.json')), key=os.path.getmtime)
+    if not found: raise FileNotFoundError(f"no features.json in {Path(runs)/model_tag(model)/task}/filter-*/: run `igds filter` "
                                           f"first or pass --features")
     return Path(found[-1])
 
@@ -450,7 +437,7 @@ def run_select(args)->int:
     if NEEDS[scfg.method]:
         model, tok = load_model(ModelConfig(name=args.model, layer=layer, device=args.device))
     if scfg.method == 'igds': sae = _load_sae(args, model, layer)
-    cache = None if args.no_cache else (args.cache_dir or Path(args.runs)/_model_tag(args.model)/args.task/'score-cache')
+    cache = None if args.no_cache else (args.cache_dir or Path(args.runs)/model_tag(args.model)/args.task/'score-cache')
     sel = get_selector(scfg, model, tok, sae, feats, layer, args.max_length or get_task(tcfg).max_length, cache,
                        splits['probe'], progress=is_main_process())
     det = sel.details(pool)

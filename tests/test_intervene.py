@@ -153,8 +153,7 @@ def test_cli_stability_from_recall_statistics(setup, tmp_path, capsys):
     sae.save_model(tmp_path/'sae')
     args = ['filter', '--model', 'tiny-random', '--sae', str(tmp_path/'sae'), '--runs', str(tmp_path), '--dev-select', '3',
             '--dev-check', '2', '--max-features', '3', '--no-sweep', '--stability', '--stability-sizes', '4', '8']
-    res = main(args)  # candidates.json found in the run folder; layer read from it
-    assert isinstance(res, dict), capsys.readouterr().err
+    assert main(args) == 0, capsys.readouterr().err  # candidates.json found in the run folder; layer read from it
     st = load_json(next(tmp_path.glob('tiny-random/math/filter-*/stability.json')))
     assert set(st['features']) == {'half A', 'half B', 'n=4', 'n=8'} and st['splits']['n=8'] == 8
     row = [r for r in st['features_table'] if r['a'] == 'half A' and r['b'] == 'half B'][0]

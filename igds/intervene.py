@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
-from .models import edit_resid, resid_at, logits_from_resid, generate, token_logprobs, get_spec
+from .models import edit_resid, resid_at, logits_from_resid, generate, token_logprobs, get_spec, model_tag
 from .tasks import encode, collate, format_prompt, stop_strings
 
 # %% auto #0
@@ -354,8 +354,9 @@ def stats_recall(recall_folder, cfg=None, n_candidates:Optional[int]=None)->Call
     sp, sg = load_stats(folder/'stats-probe'), load_stats(folder/'stats-generic')
     fg, ge = feature_freq(sg, cfg.freq), feature_freq(sg, 'example')
     def recall_fn(idx):
-        ft = feature_freq(_rows(sp, idx), cfg.freq)
-        return [c['feature'] for c in rank_candidates(ft, fg, cfg.n_candidates, cfg.generic_max_freq, ge)]
+        sub = _rows(sp, idx)
+        return [c['feature'] for c in rank_candidates(feature_freq(sub, cfg.freq), fg, cfg.n_candidates, cfg.generic_max_freq, ge,
+                                                      strength=np.asarray(sub['sum'].sum(0)).ravel())]
     recall_fn.n_probe, recall_fn.probe_max = sp['max'].shape[0], feature_max(sp)
     return recall_fn
 
@@ -373,8 +374,7 @@ def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id
 def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, runs='runs', cfg:FilterConfig=FilterConfig(),
                task=None, force:bool=False, progress:bool=True, **kw)->tuple:
     "(features.json content, its path); skipped when the file exists with the same settings unless `force`."
-    tag = settings['model'].replace('/', '--')
-    out = Path(runs)/Path(tag).name/settings['task']['name']/f"filter-{stable_hash(settings)}"/'features.json'
+    out = Path(runs)/model_tag(settings['model'])/settings['task']['name']/f"filter-{stable_hash(settings)}"/'features.json'
     if out.exists() and not force:
         old = load_json(out)
         if old.get('settings') == json.loads(json.dumps(settings)): return old, out
@@ -387,7 +387,7 @@ def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, ru
 # %% ../nbs/11_interventional_filtering.ipynb #c7d5f63f
 def find_candidates(runs, model:str, task:str)->Path:
     "The newest `candidates.json` under `runs/<model>/<task>/recall-*/`."
-    d = Path(runs)/Path(model.replace('/', '--')).name/task
+    d = Path(runs)/model_tag(model)/task
     found = sorted(d.glob('recall-*/candidates.json'), key=lambda p: p.stat().st_mtime)
     if not found: raise FileNotFoundError(f"no candidates.json under {d}/recall-*/: run `igds recall --model {model} "
                                           f"--task {task}` first, or pass --candidates FILE")

@@ -18,13 +18,16 @@ __all__ = ['rank_candidates', 'recall_features', 'recall_dir', 'run_recall', 'fo
 
 # %% ../nbs/10_feature_recall.ipynb #aea10d8b
 def rank_candidates(freq_task:np.ndarray, freq_generic:np.ndarray, n:int=64, generic_max_freq:float=0.9,
-                    generic_example_freq:Optional[np.ndarray]=None)->list:
+                    generic_example_freq:Optional[np.ndarray]=None, strength:Optional[np.ndarray]=None)->list:
     "Top `n` features by `freq_task - freq_generic`, among those firing on the probe and on <= `generic_max_freq` of generic examples."
     ge = freq_generic if generic_example_freq is None else generic_example_freq
     ok = (freq_task > 0) & (ge <= generic_max_freq)
     score = freq_task - freq_generic
     j = np.flatnonzero(ok)
-    j = j[np.lexsort((j, -score[j]))][:n]
+    # many features fire on every probe example and never on generic text: break such ties by the total activation
+    # on the probe (`strength`), then by feature id, rather than by id alone
+    s = np.zeros(len(score)) if strength is None else np.asarray(strength, dtype=float)
+    j = j[np.lexsort((j, -s[j], -score[j]))][:n]
     return [dict(feature=int(i), freq_task=float(freq_task[i]), freq_generic=float(freq_generic[i]), score=float(score[i])) for i in j]
 
 # %% ../nbs/10_feature_recall.ipynb #573902af
@@ -44,7 +47,7 @@ def recall_features(model, tokenizer, sae, layer:int, probe, generic, cfg:Recall
     sg = load_stats(collect_stats(model, tokenizer, sae, layer, generic, folder/'stats-generic', desc='generic', **kw))
     ft, fg = feature_freq(sp, cfg.freq), feature_freq(sg, cfg.freq)
     ge = feature_freq(sg, 'example')
-    cands = rank_candidates(ft, fg, cfg.n_candidates, cfg.generic_max_freq, ge)
+    cands = rank_candidates(ft, fg, cfg.n_candidates, cfg.generic_max_freq, ge, strength=np.asarray(sp['sum'].sum(0)).ravel())
     pmax = feature_max(sp)
     for c in cands: c['probe_max'] = float(pmax[c['feature']])
     summary = dict(n_probe=len(probe), n_generic=len(generic), d_sae=sae.cfg.d_sae, n_candidates=len(cands),

@@ -129,7 +129,8 @@ def test_stats_recall_matches_recall_on_the_full_probe(setup, tmp_path):
     collect_stats(tm, tk, sae, L, chk, tmp_path/'stats-generic', batch_size=4, progress=False)
     cfg = RecallConfig(n_candidates=20, generic_max_freq=1.0)
     fn = iv.stats_recall(tmp_path, cfg)
-    rank = lambda sp, sg: [c['feature'] for c in rank_candidates(feature_freq(sp), feature_freq(sg), 20, 1.0, feature_freq(sg))]
+    rank = lambda sp, sg: [c['feature'] for c in rank_candidates(feature_freq(sp), feature_freq(sg), 20, 1.0, feature_freq(sg),
+                                                                 strength=np.asarray(sp['sum'].sum(0)).ravel())]
     sg = load_stats(tmp_path/'stats-generic')
     full = rank(load_stats(tmp_path/'stats-probe'), sg)
     assert fn.n_probe == len(probe) and len(full) == 20 and fn(range(len(probe))) == full

@@ -35,7 +35,7 @@ clean-nbs: $(STAMP)
 
 # README.md is generated from nbs/index.ipynb (nbdev_readme needs Quarto, which cannot be installed offline).
 readme: $(STAMP)
-	$(BIN)/jupyter nbconvert --to markdown --stdout nbs/index.ipynb 2>/dev/null > README.md.tmp && mv README.md.tmp README.md
+	$(BIN)/python docs/readme.py
 
 # The drift checks of .ci/run: exporting and cleaning must leave tracked files unchanged.
 check: $(STAMP)

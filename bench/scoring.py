@@ -59,7 +59,8 @@ def selectors(model, tok, sae, feats, L, a):
         b = collate(encs, tok.pad_token_id); resid_at(model, b['input_ids'], b['attention_mask'], L); return np.zeros(len(encs))
     limit = lambda pool: score_pool(pool, lambda ex: encode(tok, ex, 512), limit_run, None, a.batch_size, a.chunk_size, progress=False)
     kw = dict(max_length=512, batch_size=a.batch_size, cache_dir=None, progress=False, chunk_size=a.chunk_size)
-    return {'limit': limit, 'FRS': frs.score, 'Loss': Loss(model, tok, **kw).score, 'IFD': IFD(model, tok, **kw).score}
+    loss, ifd = Loss(model, tok, **kw), IFD(model, tok, **kw)
+    return {'limit': limit, 'FRS': frs.score, 'Loss': loss.score, 'IFD': ifd.score}, {'FRS': frs, 'Loss': loss, 'IFD': ifd}
 
 def vm(key):
     for line in open('/proc/self/status'):
@@ -68,7 +69,7 @@ def vm(key):
 def child_rss(a):
     "Score the first a.pool_n examples with the FRS; print RSS after loading and peak RSS while scoring (MiB) as JSON."
     model, tok, sae, feats, L, what, pool = setup(a)
-    frs = selectors(model, tok, sae, feats, L, a)['FRS']
+    frs = selectors(model, tok, sae, feats, L, a)[0]['FRS']
     base = vm('VmRSS:')
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')  # reset the peak (VmHWM) to the current RSS
     t0 = time.perf_counter(); s = frs(pool); dt = time.perf_counter() - t0
@@ -79,14 +80,16 @@ def speed(a):
     model, tok, sae, feats, L, what, pool = setup(a)
     print(f'{a.model}, L = {L}, {what}; {len(pool)} GSM8K train examples, batch {a.batch_size}, chunk {a.chunk_size}, '
           f'torch threads {torch.get_num_threads()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}', flush=True)
-    fns = selectors(model, tok, sae, feats, L, a)
+    fns, sels = selectors(model, tok, sae, feats, L, a)
     for f in fns.values(): f(pool.select(range(a.batch_size)))  # warm-up
     wall, cpu, names = {k: 0.0 for k in fns}, {k: 0.0 for k in fns}, list(fns)
+    scores = {k: np.zeros(len(pool)) for k in fns if k != 'limit'}
     blocks = np.array_split(np.arange(len(pool)), a.rounds)
     for r, blk in enumerate(blocks):
         part = pool.select(blk)
         for k in names[r % len(names):] + names[:r % len(names)]:
-            t0, c0 = time.perf_counter(), time.process_time(); fns[k](part)
+            t0, c0 = time.perf_counter(), time.process_time(); out = fns[k](part)
+            if k != 'limit': scores[k][blk] = out
             wall[k] += time.perf_counter() - t0; cpu[k] += time.process_time() - c0
         print(f'  round {r+1}/{a.rounds} done, load average {os.getloadavg()[0]:.1f}', flush=True)
     n = len(pool)
@@ -94,7 +97,32 @@ def speed(a):
     for k in names: print(f'{k:8} {n/wall[k]:11.2f} {wall[k]:8.1f} {cpu[k]:8.1f}')
     ratios = {'FRS / Loss': wall['Loss']/wall['FRS'], 'FRS / IFD': wall['IFD']/wall['FRS'], 'FRS / limit': wall['limit']/wall['FRS']}
     cpu_r = {'FRS / Loss': cpu['Loss']/cpu['FRS'], 'FRS / IFD': cpu['IFD']/cpu['FRS'], 'FRS / limit': cpu['limit']/cpu['FRS']}
+    if a.out: save_scores(a.out, pool, scores, what)
+    overlap(pool, tok, sels, scores, a.budget)
     return ratios, cpu_r
+
+def save_scores(out, pool, scores, what):
+    "The scores of every method, one column each, with the pool's ids (so the overlap table can be redrawn)."
+    import pandas as pd
+    out = Path(out); out.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({'id': pool['id'], **scores}).to_parquet(out/'scores.parquet')
+    (out/'setup.txt').write_text(what + '\n')
+
+def overlap(pool, tok, sels, scores, budget=0.5):
+    "Jaccard of the IGDS selection with each baseline's at `budget`, and each subset's mean length (tokens, prompt + response)."
+    from igds.baselines import Full, Random, ZIP
+    from igds.tasks import encode
+    ids = list(pool['id']); n_tok = dict(zip(ids, (len(encode(tok, ex, 512)['input_ids']) for ex in pool)))
+    # each method's own selection rule (Loss: highest; IFD: highest below 1) applied to the scores timed above
+    sel = {'IGDS': sels['FRS'].select(pool, budget, scores['FRS']), 'Full': Full().select(pool, 1.0),
+           'Random': Random(0).select(pool, budget), 'Loss': sels['Loss'].select(pool, budget, scores['Loss']),
+           'IFD': sels['IFD'].select(pool, budget, scores['IFD']), 'ZIP': ZIP().select(pool, budget)}
+    g = set(sel['IGDS'])
+    print(f'\nOverlap with the IGDS selection ({budget:.0%} of {len(ids)}; Full keeps all), and mean length of each subset')
+    print(f'{"method":8} {"n":>5} {"Jaccard":>8} {"mean tokens":>12}')
+    for k in ['IGDS', 'Full', 'Random', 'Loss', 'IFD', 'ZIP']:
+        s = set(sel[k]); print(f'{k:8} {len(s):5} {len(g & s)/len(g | s):8.3f} {np.mean([n_tok[i] for i in s]):12.1f}')
+
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -104,6 +132,8 @@ def main():
     p.add_argument('--batch-size', type=int, default=8); p.add_argument('--rounds', type=int, default=4)
     p.add_argument('--chunk-size', type=int, default=1024, help='examples per chunk of the pool scorer (memory is bounded by a chunk)')
     p.add_argument('--features', default=None); p.add_argument('--n-features', type=int, default=16)
+    p.add_argument('--budget', type=float, default=0.5, help='budget of the overlap table')
+    p.add_argument('--out', default=None, help='folder for scores.parquet (every method, with ids)')
     p.add_argument('--child-rss', type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child_rss: a.pool_n = a.child_rss; return child_rss(a)

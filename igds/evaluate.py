@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 from .config import EvalConfig, ModelConfig, TaskConfig, save_json, provenance, atomic_write, stable_hash
 from .models import load_model, generate, model_tag
-from .tasks import get_task, format_prompt, stop_strings, response_nll
+from .tasks import get_task, format_prompt, stop_strings, response_nll, data_args
 
 # %% auto #0
 __all__ = ['evaluate', 'save_eval', 'format_table', 'run_evaluate', 'register_cli']
@@ -97,9 +97,7 @@ def run_evaluate(args)->dict:
 def register_cli(sub):
     "Add `igds evaluate`."
     p = sub.add_parser('evaluate', help="score a model on a task's test split", description=run_evaluate.__doc__)
-    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
-    p.add_argument('--task', default='math', help='math, summarization or translation')
-    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
+    data_args(p)
     p.add_argument('--limit', type=int, default=None, help='first N test examples')
     p.add_argument('--adapter', default=None, help='a peft adapter folder to apply')
     p.add_argument('--batch-size', type=int, default=8)

@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 from datasets import Dataset
 from .config import FinetuneConfig, ModelConfig, TaskConfig, save_json, load_json, provenance
-from .tasks import encode, get_task, make_splits
+from .tasks import encode, get_task, make_splits, data_args
 
 # %% auto #0
 __all__ = ['sft_rows', 'SFTCollator', 'max_length_for', 'grad_accum', 'training_args', 'trainable', 'load_finetuned', 'finetune',
@@ -167,10 +167,8 @@ def run_finetune(args):
 def register_cli(sub):
     "Add `igds finetune`."
     p = sub.add_parser('finetune', help='fine-tune on a selection (LoRA or full)', description=run_finetune.__doc__)
-    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
-    p.add_argument('--task', default='math', help='math, summarization or translation (if selection.json has no task)')
+    data_args(p, 'math, summarization or translation (if selection.json has no task)')
     p.add_argument('--selection', default=None, help='selection.json; default: the whole pool')
-    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: data/)')
     p.add_argument('--pool-size', type=int, default=1000, help='pool size (if selection.json has no task)')
     p.add_argument('--mode', default='lora', choices=['lora', 'full'])
     p.add_argument('--epochs', type=float, default=1.0); p.add_argument('--seed', type=int, default=0)

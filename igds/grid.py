@@ -310,8 +310,9 @@ def _copy_results(cell:Cell, runs, results):
     for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
         if m.get(k) and Path(m[k]).exists(): shutil.copyfile(m[k], dest.parent/name)
 
-def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str='python3', timeout:Optional[int]=None)->str:
-    "Run one cell with papermill (unless done); returns its status: `skipped`, `done` or `failed`."
+def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str='python3', timeout:Optional[int]=None,
+             progress:bool=True)->str:
+    "Run one cell with papermill (unless done); returns its status: `skipped`, `done` or `failed` (`progress`: a bar of notebook cells)."
     import papermill as pm
     if cell.result(results).exists() and not force: return 'skipped'
     d = cell.dir(runs); d.mkdir(parents=True, exist_ok=True)
@@ -321,7 +322,8 @@ def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str
     t0 = time.time()
     try:
         pm.execute_notebook(str(template('run')), str(d/'run.ipynb'), parameters=params, kernel_name=kernel,
-                            progress_bar=False, cwd=str(repo_root()), execution_timeout=timeout)
+                            progress_bar=dict(desc=cell.name, leave=True) if progress else False, cwd=str(repo_root()),
+                            execution_timeout=timeout)
     except Exception as e:
         save_json(dict(cell=cell.__dict__, error=f'{type(e).__name__}: {str(e)[-3000:]}', seconds=round(time.time()-t0, 1),
                        params=params, when=time.strftime('%Y-%m-%d %H:%M:%S')), d/'failed.json')
@@ -355,14 +357,14 @@ def run_figures(results, figures, kernel:str='python3', out=None)->Path:
     return out
 
 def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', figures='figures', force:bool=False,
-             commit:bool=False, make_figures:bool=True, over:Optional[dict]=None, echo=print)->dict:
+             commit:bool=False, make_figures:bool=True, over:Optional[dict]=None, echo=print, progress:bool=True)->dict:
     "Run every cell (skipping finished ones), record failures, then regenerate the figures; {cell name: status}."
     runs, results, figures = (Path(x).resolve() for x in (runs, results, figures))
     status = {}
     for i, c in enumerate(cells, 1):
-        t0 = time.time()
-        st = run_cell(c, cell_params(c, preset, runs, **(over or {})), runs, results, force)
-        key = f'{model_tag(c.model)}/{c.task}/{c.name}'
+        t0, key = time.time(), f'{model_tag(c.model)}/{c.task}/{c.name}'
+        if force or not c.result(results).exists(): echo(f'[{i}/{len(cells)}] {key}: running (notebook {c.dir(runs)/"run.ipynb"})')
+        st = run_cell(c, cell_params(c, preset, runs, **(over or {})), runs, results, force, progress=progress)
         status[key] = st
         if st != 'skipped': _log(runs, cell=key, status=st, seconds=round(time.time()-t0, 1))
         echo(f'[{i}/{len(cells)}] {key}: {st} ({time.time()-t0:.0f} s)' +

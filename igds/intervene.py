@@ -12,7 +12,7 @@ import torch
 from tqdm.auto import tqdm
 from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
 from .models import edit_resid, resid_at, logits_from_resid, generate, token_logprobs, get_spec, model_tag
-from .tasks import encode, collate, format_prompt, stop_strings
+from .tasks import encode, collate, format_prompt, stop_strings, data_args
 
 # %% auto #0
 __all__ = ['PRIMARY', 'feature_directions', 'feature_acts', 'amplify_edit', 'amplify', 'feature_edit', 'DevCache', 'loglik',
@@ -467,9 +467,7 @@ def register_cli(sub):
     "Add `igds filter`."
     p = sub.add_parser('filter', help='interventional filtering: Δ_j per candidate, F* into features.json',
                        description=run_filter_cli.__doc__)
-    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
-    p.add_argument('--task', default='math', help='math, summarization or translation')
-    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
+    data_args(p)
     p.add_argument('--candidates', default=None, help="a candidates.json (default: the recall stage's in the run folder)")
     p.add_argument('--n-candidates', type=int, default=None, help='use only the first N candidates')
     p.add_argument('--sae', default=None, help='a sae-lens SAE folder (default: the SAE stage’s for the model)')

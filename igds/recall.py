@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 from .config import ModelConfig, TaskConfig, SAEConfig, RecallConfig, stable_hash, save_json, load_json, provenance
 from .models import load_model, get_spec, model_tag
-from .tasks import make_splits, generic_text, get_task
+from .tasks import make_splits, generic_text, get_task, data_args
 from .activations import collect_stats, load_stats, feature_freq, feature_max
 
 # %% auto #0
@@ -110,9 +110,7 @@ def cli_recall(args):
 def register_cli(sub):
     "Add `igds recall`."
     p = sub.add_parser('recall', help='frequency recall of candidate task features', description=cli_recall.__doc__)
-    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
-    p.add_argument('--task', default='math', help='math, summarization or translation')
-    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
+    data_args(p)
     p.add_argument('--layer', type=int, default=None, help="residual layer L (default: the registry's)")
     p.add_argument('--probe-size', type=int, default=512, help='probe examples')
     p.add_argument('--pool-size', type=int, default=1000, help='pool examples (the splits are disjoint)')

@@ -12,7 +12,7 @@ import torch
 from tqdm.auto import tqdm
 from .config import SAEConfig, ModelConfig, TaskConfig, igds_cache, stable_hash, save_json, load_json, atomic_write, provenance
 from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_name, token_logprobs
-from .tasks import TASKS, get_task, encode, collate
+from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
 __all__ = ['d_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key', 'trained_dir',
@@ -344,9 +344,8 @@ def register_cli(sub):
     ss = p.add_subparsers(dest='sae_command', metavar='SAE_COMMAND')
     for name, fn in (('train', run_sae_train), ('report', run_sae_report)):
         q = ss.add_parser(name, help=fn.__doc__, description=fn.__doc__)
-        q.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
+        data_args(q, task=None)
         q.add_argument('--layer', type=int, default=None, help="residual layer L (default: the registry's)")
-        q.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
         q.add_argument('--n-tokens', type=int, default=None, help='training tokens (default 1,000,000)')
         q.add_argument('--epochs', type=int, default=None, help='passes over the cached activations (default 1)')
         q.add_argument('--k', type=int, default=None, help='BatchTopK k (default 32)')

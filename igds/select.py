@@ -13,7 +13,7 @@ import torch
 from tqdm.auto import tqdm
 from .config import SelectConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, igds_cache, atomic_write
 from .models import resid_at, load_model, get_spec, n_layers, model_tag
-from .tasks import encode, collate, get_task, make_splits
+from .tasks import encode, collate, get_task, make_splits, data_args
 
 # %% auto #0
 __all__ = ['COLUMNWISE', 'SPANS', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector',
@@ -455,10 +455,8 @@ def register_cli(sub):
     p.add_argument('--method', default='igds', choices=list(NEEDS), help='selection method')
     p.add_argument('--budget', type=float, default=d.budget, help='share of the pool in (0, 1], or a whole count > 1')
     p.add_argument('--seed', type=int, default=d.seed, help='seed of random selection (also names the run folder)')
-    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
+    data_args(p)
     p.add_argument('--layer', type=int, default=None, help="layer L (default: the registry's, else features.json's)")
-    p.add_argument('--task', default='math', help='math, summarization or translation')
-    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
     p.add_argument('--pool-size', type=int, default=1000, help='examples in the pool')
     p.add_argument('--features', default=None, help='features.json (default: the newest in runs/<model>/<task>/filter-*/)')
     p.add_argument('--sae', default=None, help="a sae-lens SAE folder (default: the SAE stage's SAE for the model)")

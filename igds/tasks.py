@@ -17,7 +17,7 @@ from .config import TaskConfig
 __all__ = ['COLUMNS', 'LANGS', 'TASKS', 'SPLITS', 'BASE_PROMPT', 'BASE_STOP', 'repo_data', 'read_jsonl', 'Task', 'MathTask',
            'final_number', 'numbers_equal', 'SummarizationTask', 'TranslationTask', 'get_task', 'make_splits',
            'generic_text', 'is_chat', 'format_prompt', 'format_example', 'stop_strings', 'encode', 'collate',
-           'response_nll']
+           'response_nll', 'data_args']
 
 # %% ../nbs/02_tasks.ipynb #982ee834
 COLUMNS = ('id', 'instruction', 'response', 'references')
@@ -288,3 +288,11 @@ def response_nll(model, tokenizer, examples, batch_size:int=8, max_length:Option
         tot, n = token_logprobs(logits, b['input_ids'].to(model.device), (b['span'] == 1).to(model.device))
         out[idx] = np.where(n.cpu().numpy() > 0, (-tot/n.clamp(min=1)).cpu().numpy(), np.nan)
     return out
+
+# %% ../nbs/02_tasks.ipynb #26aec4ed
+def data_args(p, task:Optional[str]='math, summarization or translation'):
+    "Add `--model`, `--task` (unless `task` is None; `task` is its help) and `--data-dir` to the argparse parser `p`."
+    p.add_argument('--model', default='smollm2-135m', help='registry name, Hub id or local folder')
+    if task is not None: p.add_argument('--task', default='math', help=task)
+    p.add_argument('--data-dir', default=None, help='folder in the layout of ../shared/data (default: the samples in data/)')
+    return p

@@ -8,7 +8,7 @@ import zlib
 from typing import Optional
 import numpy as np
 import torch
-import torch.nn.functional as F
+from .models import final_hidden, token_logprobs
 from .select import ScoreSelector, score_pool, as_dataset, model_fingerprint, tokenizer_fingerprint, _rows
 from .tasks import encode, collate
 
@@ -47,16 +47,8 @@ def response_ce(model, encs:list, pad_id:int)->np.ndarray:
     "Mean cross-entropy of the `span == 1` tokens of each encoded example (NaN where there are none)."
     b = collate(encs, pad_id); dev = model.device
     ids, span = b['input_ids'].to(dev), b['span'].to(dev)
-    base = model.get_base_model() if hasattr(model, 'get_base_model') else model
-    h = base.model(input_ids=ids, attention_mask=b['attention_mask'].to(dev), use_cache=False).last_hidden_state
-    m = span[:, 1:] == 1
-    logits = model.get_output_embeddings()(h[:, :-1][m]).float()
-    cap = getattr(model.config, 'final_logit_softcapping', None)
-    if cap: logits = torch.tanh(logits/cap)*cap
-    nll = F.cross_entropy(logits, ids[:, 1:][m], reduction='none')
-    tot = torch.zeros(len(encs), device=dev, dtype=nll.dtype).index_add_(0, m.nonzero()[:, 0], nll)
-    n = m.sum(1)
-    return torch.where(n > 0, tot/n.clamp(min=1), torch.nan).double().cpu().numpy()
+    tot, n = token_logprobs(model, final_hidden(model, ids, b['attention_mask'].to(dev)), ids, span == 1)
+    return torch.where(n > 0, -tot/n.clamp(min=1), torch.nan).double().cpu().numpy()
 
 # %% ../nbs/13_baselines.ipynb #6addf59a
 class CEScorer:

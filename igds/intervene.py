@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
-from .models import edit_resid, resid_at, logits_from_resid, generate, token_logprobs, get_spec, model_tag
+from .models import edit_resid, resid_at, hidden_from_resid, generate, token_logprobs, get_spec, model_tag
 from .tasks import encode, collate, format_prompt, stop_strings, data_args
 
 # %% auto #0
@@ -140,8 +140,8 @@ def loglik(model, cache:DevCache, edit:Optional[Callable]=None, feature:Optional
     for b in cache.batches:
         acts = None if feature is None else b['acts'][..., [cache.features.index(f) for f in feature]]
         fn = None if edit is None else (lambda h, b=b, acts=acts: edit(h, b['keep'], acts))
-        logits = logits_from_resid(model, b['resid'], b['input_ids'], b['attention_mask'], cache.layer, edit=fn)
-        tot, n = token_logprobs(logits, b['input_ids'], b['target'])
+        h = hidden_from_resid(model, b['resid'], b['input_ids'], b['attention_mask'], cache.layer, edit=fn)
+        tot, n = token_logprobs(model, h, b['input_ids'], b['target'])
         out[b['idx']] = np.where(n.cpu().numpy() > 0, (tot/n.clamp(min=1)).cpu().numpy(), np.nan)
     return out
 

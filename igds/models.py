@@ -15,7 +15,8 @@ from .config import ModelConfig, igds_cache, atomic_write
 # %% auto #0
 __all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
            'embedded_dir', 'model_source', 'load_model', 'decoder_layers', 'n_layers', 'resid_module', 'hook_name',
-           'edit_resid', 'resid_at', 'logits_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
+           'edit_resid', 'resid_at', 'decoder', 'head_logits', 'logits_from_resid', 'hidden_from_resid', 'generate',
+           'cut_at_stop', 'final_hidden', 'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -244,9 +245,24 @@ class _PassThrough(torch.nn.Module):
     def __init__(self, block): super().__init__(); self.attention_type = getattr(block, 'attention_type', None)
     def forward(self, hidden_states, *args, **kwargs): return hidden_states
 
+def decoder(model)->torch.nn.Module:
+    "The decoder stack under the LM head (`model.model`), through a peft wrapper."
+    return (model.get_base_model() if hasattr(model, 'get_base_model') else model).model
+
+def head_logits(model, h:torch.Tensor)->torch.Tensor:
+    "LM-head logits (float32) of final hidden states `h` (… × d), soft-capped where the model does so (Gemma 2)."
+    logits = model.get_output_embeddings()(h).float()
+    cap = getattr(model.config, 'final_logit_softcapping', None)
+    return torch.tanh(logits/cap)*cap if cap else logits
+
 @torch.no_grad()
 def logits_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0, edit:Optional[Callable]=None)->torch.Tensor:
     "Logits from a cached residual after block `layer` (optionally edited by `edit(h)` first); lower blocks are skipped."
+    return head_logits(model, hidden_from_resid(model, resid, input_ids, attention_mask, layer, edit))
+
+@torch.no_grad()
+def hidden_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0, edit:Optional[Callable]=None)->torch.Tensor:
+    "Final (normed) hidden states from a cached residual after block `layer`, edited by `edit(h)` first; no LM head."
     layers = decoder_layers(model)
     saved = list(layers[:layer+1])
     h_in = edit(resid) if edit is not None else resid
@@ -257,14 +273,12 @@ def logits_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0,
     else: hk = _final_norm(model).register_forward_pre_hook(lambda m, a: (h_in,))
     try:
         for i in range(layer+1): layers[i] = _PassThrough(saved[i])
-        return model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
+        return decoder(model)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
     finally:
         for i in range(layer+1): layers[i] = saved[i]
         hk.remove()
 
-def _final_norm(model):
-    base = model.get_base_model() if hasattr(model, 'get_base_model') else model
-    return base.model.norm
+def _final_norm(model): return decoder(model).norm
 
 # %% ../nbs/01_models.ipynb #7a99f4c4
 @torch.no_grad()
@@ -292,8 +306,14 @@ def cut_at_stop(text:str, stop:tuple)->str:
     return text.strip()
 
 # %% ../nbs/01_models.ipynb #97f173e3
-def token_logprobs(logits, input_ids, mask)->tuple:
-    "Sum and count of log p(token) over `mask` positions, per row (the logit at t predicts token t+1)."
-    lp = torch.log_softmax(logits[:, :-1].float(), -1).gather(-1, input_ids[:, 1:, None])[..., 0]
-    m = mask[:, 1:].to(lp.dtype)
-    return (lp*m).sum(1), m.sum(1)
+@torch.no_grad()
+def final_hidden(model, input_ids, attention_mask=None)->torch.Tensor:
+    "The final (normed) hidden states of a forward pass, without the LM head."
+    return decoder(model)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+
+def token_logprobs(model, h, input_ids, mask)->tuple:
+    "Sum and count of log p(token) over `mask` positions per row, from final hidden states `h` (state t predicts token t+1)."
+    m = mask[:, 1:].bool()
+    lp = torch.log_softmax(head_logits(model, h[:, :-1][m]), -1).gather(-1, input_ids[:, 1:][m][:, None])[:, 0]
+    tot = torch.zeros(len(h), dtype=lp.dtype, device=lp.device).index_add_(0, m.nonzero()[:, 0], lp)
+    return tot, m.sum(1)

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import SAEConfig, ModelConfig, TaskConfig, igds_cache, stable_hash, save_json, load_json, atomic_write, provenance
-from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_name, token_logprobs
+from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_name, token_logprobs, final_hidden
 from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
@@ -199,8 +199,8 @@ def train_sae(acts:np.ndarray, cfg:SAEConfig, hook:str, model_name:str=''):
 @torch.no_grad()
 def _nll(model, layer, ids, am, fn)->tuple:
     "Summed next-token NLL and token count with the residual after `layer` replaced by `fn(h)`."
-    with edit_resid(model, layer, fn): logits = model(input_ids=ids, attention_mask=am, use_cache=False).logits
-    s, n = token_logprobs(logits, ids, am)
+    with edit_resid(model, layer, fn): h = final_hidden(model, ids, am)
+    s, n = token_logprobs(model, h, ids, am)
     return -s.sum().item(), n.sum().item()
 
 @torch.no_grad()

@@ -277,15 +277,16 @@ def collate(encoded:list, pad_id:int)->dict:
 def response_nll(model, tokenizer, examples, batch_size:int=8, max_length:Optional[int]=None, progress:bool=True)->np.ndarray:
     "Mean NLL per response token of each example (`nan` if its response was cut away)."
     from tqdm.auto import tqdm
-    from igds.models import token_logprobs
+    from igds.models import token_logprobs, final_hidden
     enc = [encode(tokenizer, ex, max_length) for ex in examples]
     order = sorted(range(len(enc)), key=lambda i: len(enc[i]['input_ids']))
     out = np.full(len(enc), np.nan)
     for s in tqdm(range(0, len(order), batch_size), desc='reference NLL', disable=not progress, leave=False):
         idx = order[s:s+batch_size]
         b = collate([enc[i] for i in idx], tokenizer.pad_token_id)
-        logits = model(input_ids=b['input_ids'].to(model.device), attention_mask=b['attention_mask'].to(model.device)).logits
-        tot, n = token_logprobs(logits, b['input_ids'].to(model.device), (b['span'] == 1).to(model.device))
+        ids = b['input_ids'].to(model.device)
+        h = final_hidden(model, ids, b['attention_mask'].to(model.device))
+        tot, n = token_logprobs(model, h, ids, (b['span'] == 1).to(model.device))
         out[idx] = np.where(n.cpu().numpy() > 0, (-tot/n.clamp(min=1)).cpu().numpy(), np.nan)
     return out
 

@@ -10,6 +10,10 @@ batching (`igds.select.score_pool`, length-sorted batches, score cache off) for 
 - Loss:  the full forward, LM head on the response positions (`igds.baselines.Loss`);
 - IFD:   Loss's pass plus a pass over the response alone (`igds.baselines.IFD`).
 
+From the scores just timed it then prints the overlap table: the Jaccard index of the IGDS selection (`--budget`, 50 %)
+with that of Full, Random (seed 0), Loss, IFD and ZIP (each method's own selection rule), and each subset's mean length
+in tokens, so a reader sees whether the FRS just picks long examples (`--out DIR` keeps the scores in scores.parquet).
+
 The pool is cut into `--rounds` blocks and every block is scored by each method in turn (the order rotating), so that
 a change in the machine's load during the run hits every method alike. Then, in fresh subprocesses (in parallel), the
 FRS scores the first N examples for each N of `--rss`; each reports its resident memory after loading and its peak

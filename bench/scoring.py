@@ -73,11 +73,15 @@ def vm(key):
 def child_rss(a):
     "Score the first a.pool_n examples with the FRS; print RSS after loading and peak RSS while scoring (MiB) as JSON."
     model, tok, sae, feats, L, what, pool = setup(a)
+    if not a.mapped_weights:  # copy the (memory-mapped safetensors) weights into anonymous memory, all resident now
+        with torch.no_grad():
+            for prm in model.parameters(): prm.data = prm.data.clone()
     frs = selectors(model, tok, sae, feats, L, a)[0]['FRS']
     base = vm('VmRSS:')
     with open('/proc/self/clear_refs', 'w') as f: f.write('5')  # reset the peak (VmHWM) to the current RSS
     t0 = time.perf_counter(); s = frs(pool); dt = time.perf_counter() - t0
-    print(json.dumps(dict(n=len(pool), rss_loaded=base, peak_scoring=vm('VmHWM:'), seconds=dt, finite=bool(np.isfinite(s).all()))))
+    print(json.dumps(dict(n=len(pool), rss_loaded=base, peak_scoring=vm('VmHWM:'), seconds=dt, finite=bool(np.isfinite(s).all()),
+                          anon=vm('RssAnon:'), file=vm('RssFile:'))))
 
 def speed(a):
     "Examples/s of each method on a.n examples, interleaved in rounds; the speed ratios (wall, CPU)."
@@ -137,6 +141,8 @@ def main():
     p.add_argument('--chunk-size', type=int, default=1024, help='examples per chunk of the pool scorer (memory is bounded by a chunk)')
     p.add_argument('--features', default=None); p.add_argument('--n-features', type=int, default=16)
     p.add_argument('--budget', type=float, default=0.5, help='budget of the overlap table')
+    p.add_argument('--mapped-weights', action='store_true', help='memory runs: leave the weights memory-mapped (their pages '
+                   'then count in the peak as scoring first touches them, e.g. the embedding rows of new token ids)')
     p.add_argument('--out', default=None, help='folder for scores.parquet (every method, with ids)')
     p.add_argument('--child-rss', type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
@@ -145,14 +151,17 @@ def main():
     ratios, cpu_r = {}, {}
     if a.n: ratios, cpu_r = speed(a)
     if a.rss:
-        print(f'\nFRS memory: {len(a.rss)} subprocesses (in parallel), scoring {a.rss} examples', flush=True)
+        print(f'\nFRS memory: {len(a.rss)} subprocesses (one after the other), scoring {a.rss} examples; weights '
+              f'{"memory-mapped (pages count when first touched)" if a.mapped_weights else "made resident before measuring"}', flush=True)
         base = [sys.executable, __file__, '--model', a.model, '--data-dir', a.data_dir, '--batch-size', str(a.batch_size), '--chunk-size', str(a.chunk_size),
                 '--n-features', str(a.n_features)] + (['--layer', str(a.layer)] if a.layer is not None else []) + \
-               (['--features', a.features] if a.features else [])
-        procs = [subprocess.Popen(base + ['--child-rss', str(m)], stdout=subprocess.PIPE, text=True) for m in a.rss]
-        res = [json.loads(pr.communicate()[0].strip().splitlines()[-1]) for pr in procs]
+               (['--features', a.features] if a.features else []) + (['--mapped-weights'] if a.mapped_weights else [])
+        # one at a time: two 2-thread torch processes on 2 cores slow each other down many times over
+        res = [json.loads(subprocess.run(base + ['--child-rss', str(m)], stdout=subprocess.PIPE, text=True, check=True).stdout.strip().splitlines()[-1])
+               for m in a.rss]
         for r in res: print(f"  n = {r['n']:5}: RSS after loading {r['rss_loaded']:7.0f} MiB, peak while scoring {r['peak_scoring']:7.0f} MiB "
-                            f"(+{r['peak_scoring'] - r['rss_loaded']:.0f}), {r['seconds']:.0f} s, all scores finite: {r['finite']}")
+                            f"(+{r['peak_scoring'] - r['rss_loaded']:.0f}), at the end anonymous {r['anon']:.0f} / file-backed {r['file']:.0f} MiB, "
+                            f"{r['seconds']:.0f} s, all scores finite: {r['finite']}")
         ratios['RSS(max) / RSS(min)'] = res[-1]['peak_scoring']/res[0]['peak_scoring']
     print('\nratio (speed: wall-clock examples/s of FRS over the other; CPU-time ratio in brackets)   goal')
     for name, goal, op in GOALS:

@@ -263,7 +263,7 @@ PRESETS = {
                   seeds=(0, 1, 2), budget=0.5, params=dict(pool_size=5000, epochs=3.0, device='cuda'),
                   test_size=dict(math=None, summarization=None, translation=None)),
     'demo': dict(models=('smollm2-135m',), tasks=('math',), methods=('random', 'igds'), seeds=(0,), budget=0.5,
-                 params=dict(pool_size=128, probe_size=64, dev_select_size=16, dev_check_size=32, generic_size=64,
+                 params=dict(pool_size=128, probe_size=64, dev_select_size=32, dev_check_size=32, generic_size=64,
                              n_candidates=16, max_features=8, alpha_sweep=False, stability=False, max_new_tokens=160),
                  test_size=dict(math=32)),
     'tiny': dict(models=('tiny-random',), tasks=('translation',), methods=('random', 'igds'), seeds=(0,), budget=0.5,

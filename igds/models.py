@@ -15,8 +15,8 @@ from .config import ModelConfig, igds_cache, atomic_write
 # %% auto #0
 __all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
            'embedded_dir', 'model_source', 'load_model', 'decoder_layers', 'n_layers', 'resid_module', 'hook_name',
-           'edit_resid', 'resid_at', 'decoder', 'head_logits', 'logits_from_resid', 'hidden_from_resid', 'generate',
-           'cut_at_stop', 'final_hidden', 'token_logprobs']
+           'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits', 'logits_from_resid', 'hidden_from_resid',
+           'generate', 'cut_at_stop', 'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -249,6 +249,11 @@ def decoder(model)->torch.nn.Module:
     "The decoder stack under the LM head (`model.model`), through a peft wrapper."
     return (model.get_base_model() if hasattr(model, 'get_base_model') else model).model
 
+@torch.no_grad()
+def final_hidden(model, input_ids, attention_mask=None)->torch.Tensor:
+    "The final (normed) hidden states of a forward pass, without the LM head."
+    return decoder(model)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+
 def head_logits(model, h:torch.Tensor)->torch.Tensor:
     "LM-head logits (float32) of final hidden states `h` (… × d), soft-capped where the model does so (Gemma 2)."
     logits = model.get_output_embeddings()(h).float()
@@ -273,7 +278,7 @@ def hidden_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0,
     else: hk = _final_norm(model).register_forward_pre_hook(lambda m, a: (h_in,))
     try:
         for i in range(layer+1): layers[i] = _PassThrough(saved[i])
-        return decoder(model)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
+        return final_hidden(model, input_ids, attention_mask)
     finally:
         for i in range(layer+1): layers[i] = saved[i]
         hk.remove()
@@ -306,11 +311,6 @@ def cut_at_stop(text:str, stop:tuple)->str:
     return text.strip()
 
 # %% ../nbs/01_models.ipynb #97f173e3
-@torch.no_grad()
-def final_hidden(model, input_ids, attention_mask=None)->torch.Tensor:
-    "The final (normed) hidden states of a forward pass, without the LM head."
-    return decoder(model)(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).last_hidden_state
-
 def token_logprobs(model, h, input_ids, mask)->tuple:
     "Sum and count of log p(token) over `mask` positions per row, from final hidden states `h` (state t predicts token t+1)."
     m = mask[:, 1:].bool()

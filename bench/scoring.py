@@ -13,9 +13,11 @@ batching (`igds.select.score_pool`, length-sorted batches, score cache off) for 
 From the scores just timed it then prints the overlap table: the Jaccard index of the IGDS selection (`--budget`, 50 %)
 with that of Full, Random (seed 0), Loss, IFD and ZIP (each method's own selection rule), and each subset's mean length
 in tokens, so a reader sees whether the FRS just picks long examples (`--out DIR` keeps the scores in scores.parquet).
+`--overlap-from DIR/scores.parquet --features F` redraws that table for another F* without timing anything: it scores the
+same pool with the FRS alone and takes Loss and IFD from the saved scores (they do not depend on F*).
 
 The pool is cut into `--rounds` blocks and every block is scored by each method in turn (the order rotating), so that
-a change in the machine's load during the run hits every method alike. Then, in fresh subprocesses (in parallel), the
+a change in the machine's load during the run hits every method alike. Then, in fresh subprocesses (one after the other), the
 FRS scores the first N examples for each N of `--rss`; each reports its resident memory after loading and its peak
 resident memory while scoring (VmHWM, reset through /proc/self/clear_refs just before scoring).
 
@@ -132,6 +134,19 @@ def overlap(pool, tok, sels, scores, budget=0.5):
         s = set(sel[k]); print(f'{k:8} {len(s):5} {len(g & s)/len(g | s):8.3f} {np.mean([n_tok[i] for i in s]):12.1f}')
 
 
+def overlap_from(a):
+    "The overlap table for a.features, with the Loss and IFD scores of an earlier run (its pool must be this pool)."
+    import pandas as pd
+    model, tok, sae, feats, L, what, pool = setup(a)
+    old = pd.read_parquet(a.overlap_from)
+    if list(old['id']) != list(pool['id']):
+        raise SystemExit(f'{a.overlap_from}: its {len(old)} ids are not the pool of --n {a.n} (the first {len(pool)} of the seeded sample)')
+    sels = selectors(model, tok, sae, feats, L, a)[1]
+    print(f'{a.model}, L = {L}, {what}; {len(pool)} GSM8K train examples; Loss and IFD scores from {a.overlap_from}', flush=True)
+    scores = {'FRS': sels['FRS'].score(pool), 'Loss': old['Loss'].to_numpy(), 'IFD': old['IFD'].to_numpy()}
+    if a.out: save_scores(a.out, pool, scores, what)
+    overlap(pool, tok, sels, scores, a.budget)
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--model', default='smollm2-135m'); p.add_argument('--layer', type=int, default=None)
@@ -144,10 +159,12 @@ def main():
     p.add_argument('--mapped-weights', action='store_true', help='memory runs: leave the weights memory-mapped (their pages '
                    'then count in the peak as scoring first touches them, e.g. the embedding rows of new token ids)')
     p.add_argument('--out', default=None, help='folder for scores.parquet (every method, with ids)')
+    p.add_argument('--overlap-from', default=None, help='a scores.parquet of an earlier run: only redraw the overlap table')
     p.add_argument('--child-rss', type=int, default=None, help=argparse.SUPPRESS)
     a = p.parse_args()
     if a.child_rss: a.pool_n = a.child_rss; return child_rss(a)
     a.pool_n = a.n
+    if a.overlap_from: return overlap_from(a)
     ratios, cpu_r = {}, {}
     if a.n: ratios, cpu_r = speed(a)
     if a.rss:

@@ -16,7 +16,7 @@ from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
 __all__ = ['d_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key', 'trained_dir',
-           'sae_source', 'load_sae', 'training_examples', 'collect_activations', 'act_batches', 'train_sae',
+           'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations', 'act_batches', 'train_sae',
            'fidelity_report', 'trained_sae', 'measure_sae', 'commit_sae', 'write_readme', 'run_sae_train',
            'run_sae_report', 'register_cli']
 
@@ -142,6 +142,10 @@ def training_examples(cfg:SAEConfig, data_dir=None)->list:
     return out
 
 # %% ../nbs/03_sae.ipynb #b2398789
+def compact(a:np.ndarray)->np.ndarray:
+    "`a` in float16 when every value fits (|x| ≤ 65504), else float32: Gemma's residual stream has entries beyond float16."
+    return a.astype(np.float16) if np.isfinite(a).all() and np.abs(a).max(initial=0) <= np.finfo(np.float16).max else a.astype(np.float32)
+
 @torch.no_grad()
 def _chunk_acts(model, tokenizer, layer, examples, max_length, batch_size)->np.ndarray:
     enc = sorted((encode(tokenizer, ex, max_length) for ex in examples), key=lambda e: len(e['input_ids']))
@@ -149,12 +153,12 @@ def _chunk_acts(model, tokenizer, layer, examples, max_length, batch_size)->np.n
     for s in range(0, len(enc), batch_size):
         b = collate(enc[s:s+batch_size], tokenizer.pad_token_id)
         h = resid_at(model, b['input_ids'].to(model.device), b['attention_mask'].to(model.device), layer)
-        rows.append(h[b['keep'].bool().to(h.device)].float().cpu().numpy().astype(np.float16))
-    return np.concatenate(rows) if rows else np.zeros((0, model.config.hidden_size), np.float16)
+        rows.append(h[b['keep'].bool().to(h.device)].float().cpu().numpy())
+    return compact(np.concatenate(rows)) if rows else np.zeros((0, model.config.hidden_size), np.float16)
 
 def collect_activations(model, tokenizer, layer:int, examples:list, n_tokens:int, folder, max_length:int=256,
                         batch_size:int=8, chunk:int=64, progress:bool=True)->tuple:
-    "(float16 array of at least `n_tokens` residual rows at kept positions, examples used), cached in `folder`."
+    "(float16 array (float32 where the residual exceeds float16) of at least `n_tokens` residual rows at kept positions, examples used), cached in `folder`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
     got, n, i = [], 0, 0
     bar = tqdm(total=n_tokens, desc='activations', unit='tok', disable=not progress)

@@ -15,10 +15,10 @@ from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_
 from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
-__all__ = ['d_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key', 'trained_dir',
-           'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations', 'act_batches', 'train_sae',
-           'fidelity_report', 'trained_sae', 'measure_sae', 'commit_sae', 'write_readme', 'run_sae_train',
-           'run_sae_report', 'register_cli']
+__all__ = ['F16_MAX', 'd_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key',
+           'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
+           'act_batches', 'train_sae', 'fidelity_report', 'trained_sae', 'measure_sae', 'commit_sae', 'write_readme',
+           'run_sae_train', 'run_sae_report', 'register_cli']
 
 # %% ../nbs/03_sae.ipynb #b041eeb2
 def d_model(model)->int:
@@ -142,9 +142,11 @@ def training_examples(cfg:SAEConfig, data_dir=None)->list:
     return out
 
 # %% ../nbs/03_sae.ipynb #b2398789
+F16_MAX = float(np.finfo(np.float16).max)  # 65504: Gemma 3's residual stream has entries beyond it
+
 def compact(a:np.ndarray)->np.ndarray:
-    "`a` in float16 when every value fits (|x| ≤ 65504), else float32: Gemma's residual stream has entries beyond float16."
-    return a.astype(np.float16) if np.isfinite(a).all() and np.abs(a).max(initial=0) <= np.finfo(np.float16).max else a.astype(np.float32)
+    "`a` in float16 when every value fits (finite, |x| ≤ 65504), else float32."
+    return a.astype(np.float16) if (np.abs(a) <= F16_MAX).all() else a.astype(np.float32)
 
 @torch.no_grad()
 def _chunk_acts(model, tokenizer, layer, examples, max_length, batch_size)->np.ndarray:
@@ -284,7 +286,11 @@ def commit_sae(src, dest, command:str='')->Path:
     "A float16 copy of the SAE folder `src` in `dest`, with its `igds_sae.json` and a README (add the fidelity after)."
     from sae_lens import SAE
     src, dest = Path(src), Path(dest)
-    sae = SAE.load_from_disk(src).to(dtype=torch.float16); sae.cfg.dtype = 'float16'
+    sae = SAE.load_from_disk(src)
+    big = {k: float(v.abs().max()) for k, v in sae.state_dict().items() if not (v.abs() <= F16_MAX).all()}
+    if big: raise ValueError(f"{src}: " + ', '.join(f'{k} reaches {m:.4g}' for k, m in big.items()) + f", beyond float16's "
+                             f"{F16_MAX:.0f}, so its float16 copy would hold inf; nothing was written to {dest}")
+    sae = sae.to(dtype=torch.float16); sae.cfg.dtype = 'float16'
     tmp = dest.with_name(dest.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True)
     sae.save_model(tmp)
     shutil.copy(src/'igds_sae.json', tmp/'igds_sae.json')

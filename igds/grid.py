@@ -262,12 +262,12 @@ PRESETS = {
     'paper': dict(models=('gemma-2-2b', 'llama-3.1-8b', 'qwen3-8b'), tasks=_TASKS3, methods=MAIN_METHODS,
                   seeds=(0, 1, 2), budget=0.5, params=dict(pool_size=5000, epochs=3.0, device='cuda'),
                   test_size=dict(math=None, summarization=None, translation=None)),
-    # demo: a fresh clone took 3.6 min to install and 17.3 min to run at pool 128 / test 32 / generate batch 8, so
-    # the test set is cut to 16 prompts generated in one batch, the pool to 96 and dev_check to 16 (goal: 15 min in all;
-    # measured then: 13.5 min to run, so about 17 min with the install, still over)
+    # demo (goal: 15 min from a fresh clone, 3.6 of them installing): 17.3 min to run at pool 128 / test 32 / generate
+    # batch 8; 13.5 min at pool 96 / test 16 in one batch / dev_check 16, of which the filter took 210 s (0.41 s per
+    # candidate x dev_select example), so Δ_j now uses 12 candidates x 16 examples
     'demo': dict(models=('smollm2-135m',), tasks=('math',), methods=('random', 'igds'), seeds=(0,), budget=0.5,
-                 params=dict(pool_size=96, probe_size=64, dev_select_size=32, dev_check_size=16, generic_size=64,
-                             n_candidates=16, max_features=8, alpha_sweep=False, stability=False, max_new_tokens=160,
+                 params=dict(pool_size=96, probe_size=64, dev_select_size=16, dev_check_size=16, generic_size=64,
+                             n_candidates=12, max_features=8, alpha_sweep=False, stability=False, max_new_tokens=160,
                              eval_batch_size=16),
                  test_size=dict(math=16)),
     'tiny': dict(models=('tiny-random',), tasks=('translation',), methods=('random', 'igds'), seeds=(0,), budget=0.5,

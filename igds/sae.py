@@ -15,10 +15,11 @@ from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_
 from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
-__all__ = ['F16_MAX', 'd_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key',
-           'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
-           'act_batches', 'train_sae', 'fidelity_report', 'trained_sae', 'measure_sae', 'commit_sae', 'write_readme',
-           'run_sae_train', 'run_sae_report', 'register_cli']
+__all__ = ['F16_MAX', 'MAX_COMMIT_MB', 'd_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings',
+           'data_key', 'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
+           'act_batches', 'train_sae', 'fidelity_report', 'acts_folder', 'trained_sae', 'measure_sae', 'sae_mb',
+           'fired_latents', 'keep_latents', 'commit_sae', 'write_readme', 'run_sae_train', 'run_sae_report',
+           'register_cli']
 
 # %% ../nbs/03_sae.ipynb #b041eeb2
 def d_model(model)->int:
@@ -245,6 +246,11 @@ def fidelity_report(model, tokenizer, sae, layer:int, examples, batch_size:int=4
                 loss_recovered=float((loss[2] - loss[1])/(loss[2] - loss[0])) if loss[2] != loss[0] else float('nan'))
 
 # %% ../nbs/03_sae.ipynb #2bf8bf56
+def acts_folder(model_name:str, layer:int, cfg:SAEConfig, data_dir=None)->Path:
+    "The cache folder of the residual activations an SAE for `model_name` at `layer` trains on (any width or k)."
+    short = trained_dir(model_name, layer, cfg, data_dir).name.split('-w')[0]
+    return Path(igds_cache())/'acts'/f"{short}-c{cfg.context_size}-s{cfg.seed}-{data_key(data_dir)}"
+
 def trained_sae(model_name:str='smollm2-135m', layer:Optional[int]=None, cfg:SAEConfig=SAEConfig(), data_dir=None,
                 n_eval:int=200, force:bool=False, progress:bool=True, model=None, tokenizer=None)->Path:
     "Folder of the SAE igds trains for `model_name` at `layer` (trained and measured on first use)."
@@ -254,8 +260,8 @@ def trained_sae(model_name:str='smollm2-135m', layer:Optional[int]=None, cfg:SAE
     if model is None: model, tokenizer = load_model(ModelConfig(name=model_name, layer=layer))
     exs = training_examples(cfg, data_dir)
     t0 = time.time()
-    acts_dir = Path(igds_cache())/'acts'/f"{out.name.split('-w')[0]}-c{cfg.context_size}-s{cfg.seed}-{data_key(data_dir)}"
-    acts, used = collect_activations(model, tokenizer, layer, exs, cfg.n_tokens, acts_dir, cfg.context_size, progress=progress)
+    acts, used = collect_activations(model, tokenizer, layer, exs, cfg.n_tokens, acts_folder(model_name, layer, cfg, data_dir),
+                                     cfg.context_size, progress=progress)
     acts = acts[:cfg.n_tokens]; t1 = time.time()
     sae = train_sae(acts, cfg, hook_name(model, layer), model_name)
     t2 = time.time(); del acts
@@ -282,18 +288,52 @@ def measure_sae(folder, model, tokenizer, examples:list, n_eval:int=200, progres
     return rep
 
 # %% ../nbs/03_sae.ipynb #8ed788b7
-def commit_sae(src, dest, command:str='')->Path:
-    "A float16 copy of the SAE folder `src` in `dest`, with its `igds_sae.json` and a README (add the fidelity after)."
+MAX_COMMIT_MB = 12.0  # the size cap of a committed SAE (float16)
+
+def sae_mb(sae, dtype=torch.float16)->float:
+    "Size of `sae`'s tensors in `dtype`, in MB (10^6 bytes)."
+    return sum(v.numel() for v in sae.state_dict().values())*torch.finfo(dtype).bits/8/1e6
+
+@torch.no_grad()
+def fired_latents(sae, acts:np.ndarray, batch:int=8192)->np.ndarray:
+    "Ids of the latents of `sae` that fire (activation > 0) on at least one row of `acts` (rows × d_in)."
+    fired = torch.zeros(sae.cfg.d_sae, dtype=torch.bool)
+    for s in range(0, len(acts), batch): fired |= (sae.encode(torch.from_numpy(acts[s:s+batch]).float()) > 0).any(0)
+    return np.flatnonzero(fired.numpy())
+
+def keep_latents(sae, keep):
+    "A copy of `sae` with only the latents `keep`, in that order (encoder columns, biases, thresholds, decoder rows)."
+    import dataclasses
+    keep = torch.as_tensor(np.asarray(keep), dtype=torch.long); d = sae.cfg.d_sae
+    if d == sae.cfg.d_in: raise ValueError("keep_latents: d_sae equals d_in, so latent dimensions are ambiguous")
+    state = {k: v.index_select(v.shape.index(d), keep) if d in v.shape else v.clone() for k, v in sae.state_dict().items()}
+    new = type(sae)(dataclasses.replace(sae.cfg, d_sae=len(keep)))
+    new.load_state_dict(state)
+    return new.to(dtype=next(iter(state.values())).dtype).eval()
+
+def commit_sae(src, dest, command:str='', acts:Optional[np.ndarray]=None, max_mb:float=MAX_COMMIT_MB)->Path:
+    """A float16 copy of the SAE folder `src` in `dest`, with its `igds_sae.json` and a README (add the fidelity after).
+    Over `max_mb`, the latents that never fire on `acts` (the training activations) are dropped from the copy."""
     from sae_lens import SAE
     src, dest = Path(src), Path(dest)
     sae = SAE.load_from_disk(src)
     big = {k: float(v.abs().max()) for k, v in sae.state_dict().items() if not (v.abs() <= F16_MAX).all()}
     if big: raise ValueError(f"{src}: " + ', '.join(f'{k} reaches {m:.4g}' for k, m in big.items()) + f", beyond float16's "
                              f"{F16_MAX:.0f}, so its float16 copy would hold inf; nothing was written to {dest}")
+    meta = load_json(src/'igds_sae.json')
+    if sae_mb(sae) > max_mb:
+        if acts is None: raise ValueError(f"{src}: {sae_mb(sae):.1f} MB in float16, over the {max_mb} MB cap; give `acts` "
+                                          f"(its training activations) to drop the latents that never fire on them")
+        keep = fired_latents(sae, acts); pruned = keep_latents(sae, keep)
+        if sae_mb(pruned) > max_mb: raise ValueError(f"{src}: {len(keep)} of {sae.cfg.d_sae} latents fire on the {len(acts):,} "
+                                                     f"activation rows, {sae_mb(pruned):.1f} MB in float16, still over {max_mb} MB")
+        meta['latents'] = dict(trained=sae.cfg.d_sae, kept=len(keep), rule=f'fired on at least one of {len(acts):,} training '
+                               'tokens; latent j of this copy is latent ids[j] of the trained SAE', ids=keep.tolist())
+        sae = pruned
     sae = sae.to(dtype=torch.float16); sae.cfg.dtype = 'float16'
     tmp = dest.with_name(dest.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True)
     sae.save_model(tmp)
-    shutil.copy(src/'igds_sae.json', tmp/'igds_sae.json')
+    save_json(meta, tmp/'igds_sae.json')
     shutil.rmtree(dest, ignore_errors=True); os.replace(tmp, dest)
     write_readme(dest, command)
     return dest
@@ -309,6 +349,10 @@ def _readme(meta:dict, fid:dict, command:str)->str:
     return (f"# SAE for {meta['model']}, residual after layer {meta['layer']} (`{meta['hook_name']}`)\n\n"
             f"sae-lens BatchTopK (k = {c['k']}, {c['width_mult']} x d_model latents) trained by igds on the residual of the "
             f"three tasks' training text (position 0 and special tokens left out), saved as a JumpReLU SAE in float16.\n\n"
+            + (f"The {meta['latents']['trained'] - meta['latents']['kept']:,} latents that never fired on its training tokens "
+               f"are left out of this copy ({meta['latents']['kept']:,} of {meta['latents']['trained']:,} kept, to stay under "
+               f"{MAX_COMMIT_MB:.0f} MB); `igds_sae.json` maps each kept latent to its trained id.\n\n" if 'latents' in meta else '')
+            + 
             f"- tokens: {meta['distinct_tokens']:,} distinct, {meta['tokens_trained']:,} trained on ({c['epochs']} epochs)\n"
             f"- wall time: {meta['wall_seconds']} s ({meta['collect_seconds']} s collecting activations, {meta['train_seconds']} s training)\n"
             f"- explained variance: {f('explained_variance')} (without tokens of norm > {fid.get('outlier_factor')}x the median: "
@@ -333,7 +377,9 @@ def run_sae_train(args):
         cmd = ' '.join(['igds sae train'] + [f'--{k.replace("_", "-")} {v}' for k, v in vars(args).items()
                        if k in ('model', 'layer', 'n_tokens', 'epochs', 'k', 'width_mult', 'lr', 'seed', 'data_dir', 'n_eval')
                        and v is not None] + ['--commit'])
-        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd)
+        acts, _ = collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir), cfg.n_tokens,
+                                      acts_folder(args.model, meta['layer'], cfg, args.data_dir), cfg.context_size)
+        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd, acts=acts[:cfg.n_tokens]); del acts
     fid = measure_sae(out, model, tok, training_examples(cfg, args.data_dir), args.n_eval)
     if args.commit: write_readme(out, cmd)
     print(json.dumps(dict(folder=str(out), **fid), indent=1))

@@ -130,6 +130,9 @@ class TaskConfig(Config):
         for n in ('pool_size', 'probe_size', 'dev_select_size', 'dev_check_size'):
             if getattr(self, n) < 0: raise ValueError(f"TaskConfig.{n} must be >= 0, got {getattr(self, n)}")
         if self.test_size is not None and self.test_size <= 0: raise ValueError("TaskConfig.test_size must be > 0 or None")
+    def split_key(self)->dict:
+        "The fields that decide the pool, probe and dev splits (all but `test_size`): the key of recall and filtering runs."
+        return {k: v for k, v in self.to_dict().items() if k != 'test_size'}
 
 # %% ../nbs/00_config.ipynb #c23960c9
 @dataclass(frozen=True)

@@ -93,10 +93,11 @@ def task_features(C, model, tokenizer, sae, splits)->dict:
     "Recall and filtering for the cell's model and task (each skipped if done): candidates, F* with Δ_j, folders."
     from igds.recall import run_recall
     from igds.intervene import run_filter, filter_settings
+    from igds.sae import sae_fingerprint
     rdir = run_recall(C.model, C.task, SAEConfig(source='path', path=C.sae) if C.sae not in ('auto', 'random') else SAEConfig(),
                       C.recall, C.runs, progress=C.progress, model=model, tokenizer=tokenizer, sae=sae)
     cands = _cands(load_json(rdir/'candidates.json')['candidates'])
-    sett = filter_settings(C.filter, C.model, C.task, str(C.sae), cands, C.layer, sweep=C.alpha_sweep)
+    sett = filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=C.alpha_sweep)
     feats, fpath = run_filter(model, tokenizer, sae, splits, cands, sett, C.runs, C.filter, get_task(C.task),
                               progress=C.progress, max_length=C.max_length)
     return dict(features=feats, candidates=cands, recall_dir=rdir, features_path=fpath,
@@ -116,8 +117,9 @@ def cell_features(C, tf:dict, model=None, tokenizer=None, sae=None, splits=None)
     live = live_features(tf['recall_dir']); rng = np.random.default_rng(C.seed)
     if C.features == 'random': return sorted(rng.choice(live, min(len(tf['fstar']), len(live)), replace=False).tolist())
     from igds.intervene import run_filter, filter_settings
+    from igds.sae import sae_fingerprint
     cands = [dict(id=int(j)) for j in sorted(rng.choice(live, min(C.recall.n_candidates, len(live)), replace=False))]
-    sett = dict(filter_settings(C.filter, C.model, C.task, str(C.sae), cands, C.layer, sweep=False, check_split=False),
+    sett = dict(filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=False, check_split=False),
                 draw=f'random-candidates-s{C.seed}')
     feats, _ = run_filter(model, tokenizer, sae, splits, cands, sett, C.runs, C.filter, get_task(C.task),
                           progress=C.progress, max_length=C.max_length)

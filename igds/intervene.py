@@ -367,8 +367,8 @@ def stability_records(st:dict)->dict:
 # %% ../nbs/11_interventional_filtering.ipynb #c95d2564
 def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id:str, candidates, layer:int,
                     sweep:bool=True, check_split:bool=True)->dict:
-    "Everything that determines `features.json` (its hash names the run folder)."
-    return dict(filter=cfg.to_dict(), model=model.name, layer=layer, task=task.to_dict(), sae=sae_id, sweep=sweep,
+    "Everything that determines `features.json` (its hash names the run folder); `sae_id`: the SAE's fingerprint."
+    return dict(filter=cfg.to_dict(), model=model.name, layer=layer, task=task.split_key(), sae=sae_id, sweep=sweep,
                 check=check_split, candidates=stable_hash(_records(candidates), 12))
 
 def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, runs='runs', cfg:FilterConfig=FilterConfig(),
@@ -402,21 +402,25 @@ def read_candidates(path, n:Optional[int]=None)->list:
     if any('id' not in r for r in recs): raise ValueError(f"{path}: every candidate needs an 'id' (or 'feature')")
     return recs[:n] if n else recs
 
-def load_sae_for(args, model, layer:int, recall_sae:Optional[dict]=None)->tuple:
-    "(SAE, what identifies it): `--sae PATH`, else the SAE recall used (its SAEConfig), else the SAE stage's default."
+def load_sae_for(args, model, layer:int, recall_meta:Optional[dict]=None)->tuple:
+    "(SAE, its fingerprint): `--sae PATH`, else the SAE recall used (its SAEConfig), else the SAE stage's default."
+    from igds.sae import load_sae, sae_fingerprint
+    from igds.config import SAEConfig
+    meta = recall_meta or {}
     if args.sae:
         from sae_lens import SAE
-        sae, sid = SAE.load_from_disk(args.sae, device=args.device, dtype='float32').eval(), dict(path=str(Path(args.sae).resolve()))
+        sae = SAE.load_from_disk(args.sae, device=args.device, dtype='float32').eval()
     else:
-        try: from igds.sae import load_sae
-        except ModuleNotFoundError: raise ValueError("the SAE stage (igds.sae) is not available: pass --sae PATH (a sae-lens folder)") from None
-        from igds.config import SAEConfig
-        scfg = SAEConfig.from_dict(recall_sae) if recall_sae else SAEConfig()
-        sae, sid = load_sae(args.model, layer, scfg, data_dir=args.data_dir, device=args.device), scfg.to_dict()
+        scfg = SAEConfig.from_dict(meta['sae_config']) if meta.get('sae_config') else SAEConfig()
+        sae = load_sae(args.model, layer, scfg, data_dir=args.data_dir, device=args.device)
     if sae.cfg.d_in != model.config.hidden_size:
         raise ValueError(f"the SAE has d_in={sae.cfg.d_in} but {args.model} has residual width {model.config.hidden_size}: "
                          f"use this model's SAE")
-    return sae, dict(sid, layer=layer, d_sae=sae.cfg.d_sae)
+    key, used = sae_fingerprint(sae), meta.get('configs', {}).get('sae')
+    if isinstance(used, str) and used != key:
+        raise ValueError(f"the candidates were recalled with the SAE of fingerprint {used}, but this SAE's is {key} "
+                         f"(retrained or replaced?): rerun `igds recall` with it, or pass --sae with the SAE recall used")
+    return sae, key
 
 # %% ../nbs/11_interventional_filtering.ipynb #34d6041e
 def run_filter_cli(args):
@@ -437,7 +441,7 @@ def run_filter_cli(args):
     if meta.get('layer') is not None and meta['layer'] != layer:
         raise ValueError(f"{cpath} was recalled at layer {meta['layer']} but --layer {layer} was asked")
     model, tok = load_model(mcfg.replace(layer=layer))
-    sae, sae_id = load_sae_for(args, model, layer, meta.get('configs', {}).get('sae'))
+    sae, sae_id = load_sae_for(args, model, layer, meta)
     splits = make_splits(tcfg)
     task = get_task(tcfg)
     sett = filter_settings(fcfg, mcfg, tcfg, sae_id, cands, layer, sweep=not args.no_sweep)

@@ -56,35 +56,35 @@ def recall_features(model, tokenizer, sae, layer:int, probe, generic, cfg:Recall
     return dict(candidates=cands, summary=summary)
 
 # %% ../nbs/10_feature_recall.ipynb #b5b8c236
-def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig, rcfg:RecallConfig)->Path:
-    "The run folder of the recall stage for these configs."
-    h = stable_hash(dict(model=mcfg.to_dict(), task=tcfg.to_dict(), sae=scfg.to_dict(), recall=rcfg.to_dict()))
-    return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{h}'
+def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, sae_key:str, rcfg:RecallConfig)->Path:
+    "The run folder of the recall stage for these configs and the SAE with fingerprint `sae_key`."
+    return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{stable_hash(_configs(mcfg, tcfg, sae_key, rcfg))}'
 
-def _configs(mcfg, tcfg, scfg, rcfg)->dict:
-    return dict(model=mcfg.to_dict(), task=tcfg.to_dict(), sae=scfg.to_dict(), recall=rcfg.to_dict())
+def _configs(mcfg, tcfg, sae_key, rcfg)->dict:
+    return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict())
 
 def run_recall(mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig=SAEConfig(), rcfg:RecallConfig=RecallConfig(),
                runs='runs', force:bool=False, progress:bool=True, model=None, tokenizer=None, sae=None)->Path:
     "Frequency recall for a model and task; `candidates.json` in the run folder (skipped if already there)."
-    from igds.sae import load_sae
-    out = recall_dir(runs, mcfg, tcfg, scfg, rcfg)
-    if (out/'candidates.json').exists() and not force:
-        if load_json(out/'candidates.json').get('configs') == _configs(mcfg, tcfg, scfg, rcfg): return out
-    if force: shutil.rmtree(out, ignore_errors=True)
+    from igds.sae import load_sae, check_sae, sae_fingerprint
     spec = get_spec(mcfg.name)
     layer = mcfg.layer if mcfg.layer is not None else (spec.layer if spec else None)
     if layer is None: raise ValueError(f"{mcfg.name}: give --layer (it has no registry default)")
+    mcfg = mcfg.replace(layer=layer)
+    sae = load_sae(mcfg.name, layer, scfg, data_dir=tcfg.data_dir) if sae is None else sae
+    key = sae_fingerprint(sae); out = recall_dir(runs, mcfg, tcfg, key, rcfg)
+    if (out/'candidates.json').exists() and not force:
+        if load_json(out/'candidates.json').get('configs') == _configs(mcfg, tcfg, key, rcfg): return out
+    if force: shutil.rmtree(out, ignore_errors=True)
     splits = make_splits(tcfg)
     if len(splits['probe']) < tcfg.probe_size: raise ValueError(f"the probe set has {len(splits['probe'])} examples but {tcfg.probe_size} were asked")
-    if model is None: model, tokenizer = load_model(mcfg.replace(layer=layer))
-    sae = load_sae(mcfg.name, layer, scfg, hf_model=model, data_dir=tcfg.data_dir) if sae is None else sae
-    from igds.sae import check_sae
+    if model is None: model, tokenizer = load_model(mcfg)
     check_sae(sae, model, layer)
     generic = generic_text(tcfg, rcfg.generic_size)
     r = recall_features(model, tokenizer, sae, layer, splits['probe'], generic, rcfg, out, tcfg.probe_size,
                         get_task(tcfg).max_length, progress)
-    save_json(dict(r, layer=layer, configs=_configs(mcfg, tcfg, scfg, rcfg), **provenance()), out/'candidates.json')
+    save_json(dict(r, layer=layer, configs=_configs(mcfg, tcfg, key, rcfg), sae_config=scfg.to_dict(), **provenance()),
+              out/'candidates.json')
     return out
 
 # %% ../nbs/10_feature_recall.ipynb #1fcb7f08

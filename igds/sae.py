@@ -15,11 +15,11 @@ from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_
 from .tasks import TASKS, get_task, encode, collate, data_args
 
 # %% auto #0
-__all__ = ['F16_MAX', 'MAX_COMMIT_MB', 'd_model', 'sae_layer', 'check_sae', 'random_sae', 'repo_saes', 'training_settings',
-           'data_key', 'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
-           'act_batches', 'train_sae', 'fidelity_report', 'acts_folder', 'trained_sae', 'measure_sae', 'sae_mb',
-           'fired_latents', 'keep_latents', 'commit_sae', 'write_readme', 'run_sae_train', 'run_sae_report',
-           'register_cli']
+__all__ = ['F16_MAX', 'MAX_COMMIT_MB', 'd_model', 'sae_layer', 'sae_fingerprint', 'check_sae', 'random_sae', 'repo_saes',
+           'training_settings', 'data_key', 'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact',
+           'collect_activations', 'act_batches', 'train_sae', 'fidelity_report', 'acts_folder', 'trained_sae',
+           'measure_sae', 'sae_mb', 'fired_latents', 'keep_latents', 'commit_sae', 'write_readme', 'run_sae_train',
+           'run_sae_report', 'register_cli']
 
 # %% ../nbs/03_sae.ipynb #b041eeb2
 def d_model(model)->int:
@@ -38,6 +38,13 @@ def sae_layer(sae)->int:
     return int(m.group(1)) - (m.group(2) == 'hook_resid_pre')
 
 # %% ../nbs/03_sae.ipynb #43eb83c7
+def sae_fingerprint(sae)->str:
+    "A short hash of `sae`'s weights (as float32): run folders keyed by it notice a retrained or replaced SAE."
+    import hashlib
+    h = hashlib.sha1()
+    for k, v in sorted(sae.state_dict().items()): h.update(k.encode()); h.update(v.detach().float().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:12]
+
 def check_sae(sae, model, layer:int):
     "`sae` if it reads `model`'s residual after block `layer`; a `ValueError` that says what to do otherwise."
     w, name = d_model(model), getattr(model.config, 'name_or_path', '') or type(model).__name__

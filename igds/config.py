@@ -150,6 +150,7 @@ class SAEConfig(Config):
     epochs:int=1 # passes over cached activations
     batch_tokens:int=1024 # tokens per SAE step
     seed:int=0 # training seed
+    b_dec_init:Literal['mean','zeros']='mean' # decoder bias at the start: the activations' mean, or zeros
     def validate(self):
         if self.source == 'path' and not self.path: raise ValueError("SAEConfig.path is required when source='path'")
 

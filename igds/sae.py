@@ -207,7 +207,12 @@ def train_sae(acts:np.ndarray, cfg:SAEConfig, hook:str, model_name:str=''):
                             lr=cfg.lr, lr_end=cfg.lr/10, lr_decay_steps=steps//5, lr_warm_up_steps=min(100, steps//10),
                             dead_feature_window=min(200, max(1, steps//4)), feature_sampling_window=max(1, steps),
                             n_batches_for_norm_estimate=min(100, max(1, len(acts)//cfg.batch_tokens)))
-    return SAETrainer(tcfg, sae, act_batches(acts, cfg.batch_tokens, cfg.seed)).fit()
+    tr = SAETrainer(tcfg, sae, act_batches(acts, cfg.batch_tokens, cfg.seed))
+    if cfg.b_dec_init == 'mean':  # the scale sae-lens would estimate, and b_dec at the scaled mean
+        x = acts[np.random.default_rng(cfg.seed).choice(len(acts), min(len(acts), 100_000), replace=False)].astype(np.float32)
+        tr.activation_scaler.scaling_factor = float(d_in**0.5/np.linalg.norm(x, axis=1).mean())
+        with torch.no_grad(): sae.b_dec.copy_(torch.from_numpy(x.mean(0)*tr.activation_scaler.scaling_factor))
+    return tr.fit()
 
 # %% ../nbs/03_sae.ipynb #1da286bd
 @torch.no_grad()

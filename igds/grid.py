@@ -134,7 +134,9 @@ def task_stability(C, tf:dict, model, tokenizer, sae, splits, sizes=(64, 128, 25
     rf = stats_recall(tf['recall_dir'], C.recall)
     cache = DevCache(model, tokenizer, splits['dev_select'], C.layer, C.filter.batch_size, C.max_length, C.progress)
     base = loglik(model, cache)
-    ff = memo_filter(lambda ids: deltas(model, sae, cache, ids, C.filter, max_probe=rf.probe_max, base=base, progress=False), C.filter)
+    known = {c['id']: c['delta'] for c in tf['features'].get('candidates', []) if c.get('delta') is not None}  # same dev_select
+    ff = memo_filter(lambda ids: deltas(model, sae, cache, ids, C.filter, max_probe=rf.probe_max, base=base, progress=False),
+                     C.filter, known)
     st = stability(rf, ff, rf.n_probe, [s for s in sizes if s <= rf.n_probe], progress=C.progress)
     save_json(dict(candidates=st['candidates'], features=st['features'], splits=st['splits'], model=C.model.name,
                    task=C.task.name, deltas={str(k): v for k, v in ff.deltas.items()}), f)

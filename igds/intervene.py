@@ -315,9 +315,9 @@ def overlap_table(sets:dict, k:Optional[int]=None):
                               topk=topk_overlap(sets[x], sets[y], k)) for x in sets for y in sets])
 
 # %% ../nbs/11_interventional_filtering.ipynb #5cf775c0
-def memo_filter(delta_fn:Callable, cfg:FilterConfig=FilterConfig())->Callable:
-    "A `filter(candidates) -> F*` that computes Δ (`delta_fn(ids) -> {j: Δ_j}`) only for features it has not seen."
-    seen = {}
+def memo_filter(delta_fn:Callable, cfg:FilterConfig=FilterConfig(), known:Optional[dict]=None)->Callable:
+    "A `filter(candidates) -> F*` that computes Δ (`delta_fn(ids) -> {j: Δ_j}`) only for features it has not seen (nor in `known`)."
+    seen = {int(j): d for j, d in (known or {}).items()}
     def filt(cands):
         new = [j for j in cands if j not in seen]
         if new: seen.update(delta_fn(new))
@@ -458,8 +458,8 @@ def _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, folde
     rf = stats_recall(cpath.parent, n_candidates=args.n_candidates)
     cache = DevCache(model, tok, splits['dev_select'], layer, fcfg.batch_size, max_length)
     mp = {j: float(v) for j, v in enumerate(rf.probe_max)} if fcfg.mode == 'clamp' else None
-    filt = memo_filter(lambda ids: deltas(model, sae, cache, ids, fcfg, mp), fcfg)
-    filt.deltas.update({c['id']: c['delta'] for c in res['candidates']})  # already measured
+    filt = memo_filter(lambda ids: deltas(model, sae, cache, ids, fcfg, mp), fcfg,
+                       {c['id']: c['delta'] for c in res['candidates']})  # already measured
     st = stability(rf, filt, rf.n_probe, tuple(args.stability_sizes), seed, fcfg.max_features)
     save_json(dict(stability_records(st), settings=res['settings']), folder/'stability.json')
     t = st['features_table']

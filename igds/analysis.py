@@ -6,7 +6,7 @@
 from __future__ import annotations
 import json, math
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 from .config import load_json
@@ -151,8 +151,9 @@ def _save(fig, path)->Path:
     return path
 
 def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png', methods:Optional[list]=None,
-              model:Optional[str]=None)->Path:
-    "Grouped bars: the primary metric per task (groups) and method (bars), mean ± std over seeds."
+              model:Optional[str]=None, metrics:Optional[Sequence[str]]=None)->Path:
+    """One panel per task and metric (the task's primary metric, or each of `metrics`), a bar (a point with its error bar
+    for `ref_nll`, whose differences are small against its size) per method, mean ± std over seeds."""
     plt = _plt()
     d = df if task is None else df[df.task == task]
     if model: d = d[d.model == model]
@@ -160,14 +161,19 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
     methods = methods or [m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') + tuple(sorted(set(d.method)))
                           if m in set(d.method)]
     methods = list(dict.fromkeys(methods))
-    fig, axes = plt.subplots(1, len(tasks), figsize=(1.2 + 0.7*len(methods)*len(tasks), 3.2), squeeze=False)
-    for ax, t in zip(axes[0], tasks):
-        g = d[d.task == t].groupby('method')[PRIMARY[t]]
+    panels = [(t, k) for t in tasks for k in (metrics or [PRIMARY[t]]) if k in d and d[d.task == t][k].notna().any()]
+    fig, axes = plt.subplots(1, len(panels), figsize=(1.2 + 0.7*len(methods)*len(panels), 3.2), squeeze=False)
+    colors = ['#c44e52' if m == 'igds' else '#8c8c8c' if m == 'full' else '#4c72b0' for m in methods]
+    for ax, (t, k) in zip(axes[0], panels):
+        g = d[d.task == t].groupby('method')[k]
         mean, std = g.mean().reindex(methods), g.std(ddof=1).reindex(methods)
-        ax.bar(range(len(methods)), mean, yerr=std.fillna(0), capsize=3,
-               color=['#c44e52' if m == 'igds' else '#8c8c8c' if m == 'full' else '#4c72b0' for m in methods])
+        if k == 'ref_nll':
+            for i, (m, s, c) in enumerate(zip(mean, std.fillna(0), colors)): ax.errorbar(i, m, yerr=s, fmt='o', color=c, capsize=3)
+            ax.margins(x=0.3, y=0.3)
+        else: ax.bar(range(len(methods)), mean, yerr=std.fillna(0), capsize=3, color=colors)
         ax.set_xticks(range(len(methods))); ax.set_xticklabels(methods, rotation=30, ha='right')
-        ax.set_title(t); ax.set_ylabel(PRIMARY[t])
+        ax.set_title(t); ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))
+    fig.tight_layout()
     return _save(fig, path)
 
 def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', metric:Optional[str]=None)->Path:

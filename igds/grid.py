@@ -437,7 +437,7 @@ def run_demo(args)->dict:
     if 'failed' in st.values(): raise RuntimeError(f"demo cells failed: {[k for k, v in st.items() if v == 'failed']}")
     df = load_results(results)
     print(format_main_table(main_table(df, 'math')))
-    fig = plot_main(df, 'math', Path(figures)/'demo_math.png')
+    fig = plot_main(df, 'math', Path(figures)/'demo_math.png', metrics=('exact_match', 'ref_nll'))
     print(f'figure: {fig}\ndemo wall time: {time.time()-t0:.0f} s')
     return st
 

@@ -65,5 +65,13 @@ docs-check: $(STAMP) chromium
 # The course labs in full (the embedded model, solutions filled in): executed copies and timings under runs/labs/.
 # `make labs LABS_ARGS="--lab 01"` runs one; LABS_ARGS="--student" runs them as handed out (exercises left blank).
 LABS_ARGS ?=
+# The benchmarks, run by hand (each prints ratios measured side by side in one run; minutes each on 2 cores).
+# DATA: a folder in the layout of ../shared/data (default: the samples in data/).
+bench: $(STAMP)
+	$(BIN)/python bench/forward.py
+	$(BIN)/python bench/filtering.py $(if $(DATA),--data-dir $(DATA))
+	$(BIN)/python bench/generation.py $(if $(DATA),--data-dir $(DATA))
+	$(BIN)/python bench/scoring.py $(if $(DATA),--data-dir $(DATA))
+
 labs: $(STAMP)
 	$(BIN)/python docs/run_labs.py $(LABS_ARGS)

@@ -417,6 +417,10 @@ def run_grid_cli(args):
     over = dict(data_dir=args.data_dir, pool_size=args.pool_size)
     if args.dry:
         print(dry_listing(cells, args.runs, args.results)); print(f'{len(cells)} cells (--dry: nothing run)'); return
+    if args.figures_only:
+        print(f'figures from {args.results}: executed notebook {run_figures(args.results, args.figures, out=Path(args.runs)/"figures.ipynb")}')
+        if args.commit: git_commit([args.figures], 'grid: figures regenerated')
+        return
     st = run_grid(cells, preset, args.runs, args.results, args.figures, args.force, args.commit, not args.no_figures, over)
     n = {s: list(st.values()).count(s) for s in ('done', 'skipped', 'failed')}
     print(f"grid: {n['done']} done, {n['skipped']} skipped (already finished), {n['failed']} failed")
@@ -455,6 +459,7 @@ def register_cli(sub):
     p.add_argument('--runs', default='runs'); p.add_argument('--results', default='figures/results')
     p.add_argument('--figures', default='figures')
     p.add_argument('--dry', action='store_true', help='list the cells and their status; run nothing')
+    p.add_argument('--figures-only', action='store_true', help='run no cell; regenerate figures/ from the results')
     p.add_argument('--force', action='store_true', help='rerun finished cells')
     p.add_argument('--commit', action='store_true', help='git-commit each finished cell\'s results file and the figures')
     p.add_argument('--no-figures', action='store_true', help='do not regenerate figures/ at the end')

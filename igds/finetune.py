@@ -120,7 +120,9 @@ def finetune(model, tokenizer, train:Dataset, cfg:FinetuneConfig, out, task:str=
         losses = [h['loss'] for h in tr.state.log_history if 'loss' in h]
         save_json(dict(config=cfg.to_dict(), task=task, weights=weights, n_examples=len(train), n_rows=len(rows),
                        dropped=len(train) - len(rows), ids_hash=_ids_hash(ids), steps=tr.state.global_step,
-                       processes=world, resumed_from=last, train_loss=res.training_loss, losses=losses,
+                       processes=world, resumed_from=last, losses=losses,
+                       # the mean over every step: after a resume, Trainer's own figure covers only the steps it ran
+                       train_loss=sum(losses)/len(losses) if losses else res.training_loss, trainer_train_loss=res.training_loss,
                        seconds=round(time.time() - t0, 1), **provenance()), out/'finetune.json')
         shutil.rmtree(args.output_dir, ignore_errors=True)
     return m.eval()

@@ -44,6 +44,10 @@ def test_killed_run_resumes_to_the_same_adapter(tmp_path):
     assert info['resumed_from'].endswith('checkpoint-2') and info['steps'] == 4
     assert not (killed/'checkpoints').exists()
     r = _run(clean, 0); assert r.returncode == 0, r.stderr[-2000:]
+    full = json.loads((clean/'finetune.json').read_text())
+    # the recorded loss covers every step, those before the kill included, and matches the uninterrupted run
+    assert len(info['losses']) == 4 and abs(info['train_loss'] - sum(info['losses'])/4) < 1e-9
+    assert abs(info['train_loss'] - full['train_loss']) < 1e-4, (info['train_loss'], full['train_loss'])
     a, b = (load_file(d/'adapter'/'adapter_model.safetensors') for d in (killed, clean))
     assert a.keys() == b.keys() and len(a) > 0
     for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)

@@ -4,7 +4,7 @@
 
 `evaluate` generates the test split in batches of `EvalConfig.batch_size` (8 unless a preset says otherwise). Prints,
 for each batch size, the wall time for all `n` prompts, prompts/s, new tokens/s, the speed ratio to the first batch
-size, and the share of completions identical to the first batch size's (left padding can change a greedy completion).
+size (new tokens: those of the completions as kept, cut at the stop string), and the share of completions identical to the first batch size's (left padding can change a greedy completion).
 """
 import argparse, time
 import torch

@@ -323,9 +323,10 @@ def keep_latents(sae, keep):
     new.load_state_dict(state)
     return new.to(dtype=next(iter(state.values())).dtype).eval()
 
-def commit_sae(src, dest, command:str='', acts:Optional[np.ndarray]=None, max_mb:float=MAX_COMMIT_MB)->Path:
+def commit_sae(src, dest, command:str='', acts=None, max_mb:float=MAX_COMMIT_MB)->Path:
     """A float16 copy of the SAE folder `src` in `dest`, with its `igds_sae.json` and a README (add the fidelity after).
-    Over `max_mb`, the latents that never fire on `acts` (the training activations) are dropped from the copy."""
+    Over `max_mb`, the latents that never fire on `acts` (the training activations, or a function returning them,
+    called only then) are dropped from the copy."""
     from sae_lens import SAE
     src, dest = Path(src), Path(dest)
     sae = SAE.load_from_disk(src)
@@ -336,6 +337,7 @@ def commit_sae(src, dest, command:str='', acts:Optional[np.ndarray]=None, max_mb
     if sae_mb(sae) > max_mb:
         if acts is None: raise ValueError(f"{src}: {sae_mb(sae):.1f} MB in float16, over the {max_mb} MB cap; give `acts` "
                                           f"(its training activations) to drop the latents that never fire on them")
+        acts = acts() if callable(acts) else acts
         keep = fired_latents(sae, acts); pruned = keep_latents(sae, keep)
         if sae_mb(pruned) > max_mb: raise ValueError(f"{src}: {len(keep)} of {sae.cfg.d_sae} latents fire on the {len(acts):,} "
                                                      f"activation rows, {sae_mb(pruned):.1f} MB in float16, still over {max_mb} MB")
@@ -389,9 +391,9 @@ def run_sae_train(args):
         cmd = ' '.join(['igds sae train'] + [f'--{k.replace("_", "-")} {v}' for k, v in vars(args).items()
                        if k in ('model', 'layer', 'n_tokens', 'epochs', 'k', 'width_mult', 'lr', 'seed', 'data_dir', 'n_eval')
                        and v is not None] + ['--commit'])
-        acts, _ = collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir), cfg.n_tokens,
-                                      acts_folder(args.model, meta['layer'], cfg, args.data_dir), cfg.context_size)
-        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd, acts=acts[:cfg.n_tokens]); del acts
+        acts = lambda: collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir), cfg.n_tokens,
+                                           acts_folder(args.model, meta['layer'], cfg, args.data_dir), cfg.context_size)[0][:cfg.n_tokens]
+        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd, acts=acts)  # read from the cache only if over the cap
     fid = measure_sae(out, model, tok, training_examples(cfg, args.data_dir), args.n_eval)
     if args.commit: write_readme(out, cmd)
     print(json.dumps(dict(folder=str(out), **fid), indent=1))

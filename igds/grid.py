@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_grid.ipynb #02e652c0
 from __future__ import annotations
-import json, os, shutil, subprocess, sys, time, traceback
+import functools, json, os, shutil, subprocess, sys, time, traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,8 +20,9 @@ from .tasks import encode, collate, get_task
 __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'method_spec', 'cell_name', 'cell_configs',
            'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability', 'fstar_activation',
            'base_eval', 'base_activation', 'select_cell', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell',
-           'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'run_cell', 'git_commit', 'run_figures',
-           'run_grid', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
+           'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'example_record', 'fill_examples',
+           'run_cell', 'git_commit', 'run_figures', 'run_grid', 'dry_listing', 'cells_from_args', 'run_grid_cli',
+           'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -256,6 +257,7 @@ class Cell:
     def name(self)->str: return cell_name(self.method, self.budget, self.seed)
     def dir(self, runs)->Path: return Path(runs)/model_tag(self.model)/self.task/self.name
     def result(self, results)->Path: return Path(results)/model_tag(self.model)/self.task/f'{self.name}.json'
+    def examples(self, results)->Path: return Path(results)/model_tag(self.model)/self.task/f'{self.name}.examples.json'
 
 _TASKS3 = ('math', 'summarization', 'translation')
 PRESETS = {
@@ -315,9 +317,36 @@ def _copy_results(cell:Cell, runs, results):
     d = cell.dir(runs); dest = cell.result(results)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m = load_json(d/'metrics.json')
+    save_json(example_record(d), cell.examples(results))
     save_json(m, dest)
     for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
         if m.get(k) and Path(m[k]).exists(): shutil.copyfile(m[k], dest.parent/name)
+
+@functools.lru_cache(maxsize=2)
+def _test_refs(task_json:str)->dict:
+    from igds.tasks import make_splits
+    return {r['id']: r['references'] for r in make_splits(TaskConfig(**json.loads(task_json)))['test']}
+
+def example_record(cell_dir)->dict:
+    "Per-example statistics of a finished cell (test ids, the task's `example_stats`, the reference NLL), from its `outputs.jsonl`."
+    from igds.tasks import get_task
+    d = Path(cell_dir); m = load_json(d/'metrics.json'); tcfg = TaskConfig(**m['provenance']['task'])
+    refs = _test_refs(json.dumps(m['provenance']['task'], sort_keys=True))
+    outs = [json.loads(l) for l in (d/'outputs.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()]
+    miss = [o['id'] for o in outs if o['id'] not in refs]
+    if miss: raise ValueError(f"{d/'outputs.jsonl'}: test ids {miss[:3]} are not in the {tcfg.name} test split of {tcfg.data_dir}")
+    stats = get_task(tcfg).example_stats([o['prediction'] for o in outs], [refs[o['id']] for o in outs])
+    return dict(cell=m['cell'], ids=[o['id'] for o in outs], stats=np.asarray(stats).tolist(),
+                nll=[o['nll'] for o in outs] if outs and all('nll' in o for o in outs) else None)
+
+def fill_examples(results, runs)->list:
+    "Write `<cell>.examples.json` for every result under `results` that lacks one and whose run folder is in `runs`; the files written."
+    out = []
+    for f in sorted(Path(results).rglob('*.json')):
+        if f.name.endswith('.examples.json') or f.name in ('features.json', 'stability.json'): continue
+        ex = f.with_name(f.stem + '.examples.json'); d = Path(runs)/f.relative_to(results).with_suffix('')
+        if not ex.exists() and (d/'outputs.jsonl').exists() and _finished(d): out.append(save_json(example_record(d), ex))
+    return out
 
 def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str='python3', timeout:Optional[int]=None,
              progress:bool=True)->str:
@@ -379,7 +408,7 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
         echo(f'[{i}/{len(cells)}] {key}: {st} ({time.time()-t0:.0f} s)' +
              (f" -> see {c.dir(runs)/'failed.json'}" if st == 'failed' else ''))
         if st == 'done' and commit:
-            files = [c.result(results)] + [c.result(results).parent/n for n in ('features.json', 'stability.json')
+            files = [c.result(results), c.examples(results)] + [c.result(results).parent/n for n in ('features.json', 'stability.json')
                                            if (c.result(results).parent/n).exists()]
             git_commit(files, f'grid: results of {key}')
     for c in cells:
@@ -389,6 +418,8 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
             if filled:
                 echo(f'F* activation added to {c.name}')
                 if commit: git_commit([c.result(results)], f'grid: F* activation of {c.name}')
+    filled = fill_examples(results, runs)
+    if filled and commit: git_commit(filled, f'grid: per-example statistics of {len(filled)} cells')
     if make_figures and any(Path(results).rglob('*.json')):
         try: run_figures(results, figures, out=runs/'figures.ipynb')
         except Exception as e: echo(f"figures failed ({type(e).__name__}); see {runs/'figures.ipynb'}")
@@ -418,6 +449,9 @@ def run_grid_cli(args):
     if args.dry:
         print(dry_listing(cells, args.runs, args.results)); print(f'{len(cells)} cells (--dry: nothing run)'); return
     if args.figures_only:
+        filled = fill_examples(args.results, args.runs)
+        if filled: print(f'per-example statistics written for {len(filled)} cells')
+        if filled and args.commit: git_commit(filled, f'grid: per-example statistics of {len(filled)} cells')
         print(f'figures from {args.results}: executed notebook {run_figures(args.results, args.figures, out=Path(args.runs)/"figures.ipynb")}')
         if args.commit: git_commit([args.figures], 'grid: figures regenerated')
         return

@@ -44,6 +44,13 @@ class Task(Protocol):
     name:str; max_new_tokens:int; max_length:int
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset: ...
     def metric(self, predictions:list, references:list)->dict: ...
+    def example_stats(self, predictions:list, references:list)->np.ndarray: ...
+    def from_stats(self, total)->dict: ...
+
+class _StatsMetric:
+    "`metric` as `from_stats` of the summed `example_stats` (a mixin for the tasks)."
+    def metric(self, predictions, references)->dict:
+        return self.from_stats(np.asarray(self.example_stats(predictions, references), float).reshape(len(predictions), -1).sum(0))
 
 # %% ../nbs/02_tasks.ipynb #fe2e9b73
 def _resolve(source:str, data_dir)->tuple:
@@ -72,7 +79,7 @@ def _hub(*args, **kw):
                            f"pass --data-dir with a local copy (the layout of ../shared/data) or use the samples in data/") from e
 
 # %% ../nbs/02_tasks.ipynb #d074f174
-class MathTask:
+class MathTask(_StatsMetric):
     "GSM8K: solve a grade-school word problem, ending with `#### N`."
     name, max_new_tokens, max_length, sub = 'math', 256, 512, 'gsm8k'
     def __init__(self, cfg:Optional[TaskConfig]=None): self.cfg = cfg or TaskConfig(name='math')
@@ -84,10 +91,12 @@ class MathTask:
         else: raw = read_jsonl(_find(d, self.sub, f'{split}.jsonl'), ('question', 'answer'))
         return _dataset([dict(id=f'{split}-{i}', instruction=self.instruction(r['question']), response=r['answer'],
                               references=[r['answer']]) for i, r in enumerate(raw)], f"math split {split!r} from {d or 'hub'}")
-    def metric(self, predictions, references)->dict:
+    def example_stats(self, predictions, references)->np.ndarray:
+        "Per example: [final number correct, 1]."
+        return np.array([[float(numbers_equal(final_number(p), final_number(r[0]))), 1.] for p, r in zip(predictions, references)])
+    def from_stats(self, total)->dict:
         "Exact match of the final number, in %."
-        hits = [numbers_equal(final_number(p), final_number(r[0])) for p, r in zip(predictions, references)]
-        return {'exact_match': 100*float(np.mean(hits)) if hits else float('nan')}
+        return {'exact_match': 100*float(total[0])/float(total[1]) if total[1] else float('nan')}
 
 # %% ../nbs/02_tasks.ipynb #dfd60bbe
 _NUM = re.compile(r'-?\$?\d[\d,]*(?:\.\d+)?')
@@ -106,7 +115,7 @@ def numbers_equal(a:Optional[str], b:Optional[str])->bool:
     except ValueError: return False
 
 # %% ../nbs/02_tasks.ipynb #f2760bb4
-class SummarizationTask:
+class SummarizationTask(_StatsMetric):
     "DialogSum: summarise a dialogue in one or two sentences; ROUGE against every reference (max)."
     name, max_new_tokens, max_length, sub = 'summarization', 96, 768, 'dialogsum'
     def __init__(self, cfg:Optional[TaskConfig]=None): self.cfg = cfg or TaskConfig(name='summarization')
@@ -124,20 +133,24 @@ class SummarizationTask:
             refs = [r[k] for k in ('summary', 'summary1', 'summary2', 'summary3') if r.get(k)]
             rows.append(dict(id=r['fname'], instruction=self.instruction(r['dialogue']), response=refs[0], references=refs))
         return _dataset(rows, f"summarization split {split!r} from {d or 'hub'}")
-    def metric(self, predictions, references)->dict:
-        "ROUGE-1/2/L F1 (stemming), max over references, in %."
+    rouge = ('rouge1', 'rouge2', 'rougeL')
+    def example_stats(self, predictions, references)->np.ndarray:
+        "Per example: ROUGE-1/2/L F1 (stemming), each the max over the references, and 1."
         from rouge_score import rouge_scorer
-        sc = rouge_scorer.RougeScorer(['rouge1', 'rouge2', 'rougeL'], use_stemmer=True)
-        tot = {k: [] for k in ('rouge1', 'rouge2', 'rougeL')}
+        sc = rouge_scorer.RougeScorer(list(self.rouge), use_stemmer=True)
+        rows = []
         for p, refs in zip(predictions, references):
             s = [sc.score(r, p) for r in refs]
-            for k in tot: tot[k].append(max(x[k].fmeasure for x in s))
-        return {k: 100*float(np.mean(v)) for k, v in tot.items()}
+            rows.append([max(x[k].fmeasure for x in s) for k in self.rouge] + [1.])
+        return np.array(rows)
+    def from_stats(self, total)->dict:
+        "ROUGE-1/2/L F1, in %."
+        return {k: 100*float(total[i])/float(total[-1]) if total[-1] else float('nan') for i, k in enumerate(self.rouge)}
 
 # %% ../nbs/02_tasks.ipynb #227b66c7
 LANGS = dict(de='German', en='English', cs='Czech', ru='Russian', zh='Chinese', is_='Icelandic', fr='French', ja='Japanese')
 
-class TranslationTask:
+class TranslationTask(_StatsMetric):
     "WMT: translate `src_lang` → `tgt_lang` (de→en by default); BLEU and chrF with sacrebleu."
     name, max_new_tokens, max_length = 'translation', 128, 512
     def __init__(self, cfg:Optional[TaskConfig]=None):
@@ -183,11 +196,19 @@ class TranslationTask:
         ds = _hub('haoranxu/ALMA-Human-Parallel' if split == 'train' else 'haoranxu/WMT22-Test', pair,
                   split='train' if split == 'train' else 'test')
         return [(r['translation'][self.src], r['translation'][self.tgt]) for r in ds]
-    def metric(self, predictions, references)->dict:
-        "Corpus BLEU and chrF."
-        import sacrebleu
-        refs = [[r[0] for r in references]]
-        return {'bleu': sacrebleu.corpus_bleu(predictions, refs).score, 'chrf': sacrebleu.corpus_chrf(predictions, refs).score}
+    def _metrics(self):
+        from sacrebleu.metrics import BLEU, CHRF
+        return BLEU(), CHRF()
+    def example_stats(self, predictions, references)->np.ndarray:
+        "Per example: sacrebleu's BLEU statistics (10 counts), then chrF's (18)."
+        bleu, chrf = self._metrics(); refs = [[r[0] for r in references]]
+        if not predictions: return np.zeros((0, 28))
+        return np.hstack([np.array(m._extract_corpus_statistics(predictions, refs), float) for m in (bleu, chrf)])
+    def from_stats(self, total)->dict:
+        "Corpus BLEU and chrF from summed statistics (sacrebleu's own scoring)."
+        bleu, chrf = self._metrics(); total = np.asarray(total, float)
+        return {'bleu': bleu._compute_score_from_stats(list(total[:10])).score,
+                'chrf': chrf._compute_score_from_stats(list(total[10:])).score}
 
 # %% ../nbs/02_tasks.ipynb #c4e54369
 TASKS = {'math': MathTask, 'summarization': SummarizationTask, 'translation': TranslationTask}

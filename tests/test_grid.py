@@ -81,3 +81,17 @@ def test_baseline_cell_without_sae_gets_fstar_later(tmp_path):
     m = json.loads(cell.result(results).read_text())
     assert m['fstar']['change'] == pytest.approx(m['fstar']['after'] - m['fstar']['before']) and len(m['fstar']['ids']) == 4
     assert G.fill_fstar(cell, params, runs, results) is False  # already there
+
+def test_per_example_statistics_reproduce_the_metrics(grid_run):
+    "`<cell>.examples.json` holds what the paired bootstrap resamples; summed, it gives the cell's metrics back."
+    import numpy as np
+    from igds.tasks import get_task
+    good = grid_run['cells'][1]; ex = good.examples(grid_run['results'])
+    rec, m = json.loads(ex.read_text()), json.loads(good.result(grid_run['results']).read_text())
+    assert len(rec['ids']) == len(rec['stats']) == len(rec['nll']) == 4 and rec['cell'] == m['cell']
+    got = get_task('translation').from_stats(np.array(rec['stats']).sum(0))
+    for k in ('bleu', 'chrf'): assert got[k] == pytest.approx(m['metrics'][k])
+    assert np.mean(rec['nll']) == pytest.approx(m['metrics']['ref_nll'])
+    ex.unlink()  # a cell copied before the file existed: filled from its run folder
+    assert G.fill_examples(grid_run['results'], grid_run['runs']) == [ex] and json.loads(ex.read_text()) == rec
+    assert G.fill_examples(grid_run['results'], grid_run['runs']) == []

@@ -269,7 +269,7 @@ def plot_paired(t:pd.DataFrame, path='figures/paired.png')->Path:
     "Each method's paired difference to the reference with its 95 % interval, one panel per metric (a forest plot)."
     plt = _plt()
     mets = list(dict.fromkeys(t.metric))
-    fig, axes = plt.subplots(1, len(mets), figsize=(3.8*len(mets), 1.0 + 0.32*t.a.nunique()), squeeze=False)
+    fig, axes = plt.subplots(1, len(mets), figsize=(3.8*len(mets), 1.6 + 0.32*t.a.nunique()), squeeze=False)
     for ax, k in zip(axes[0], mets):
         g = t[t.metric == k].reset_index(drop=True); ys = np.arange(len(g))[::-1]
         for y, (_, r) in zip(ys, g.iterrows()):

@@ -33,7 +33,8 @@ def load_results(root)->pd.DataFrame:
         r.update({f'gain_{k}': v for k, v in d['gain'].items()})
         fs = d.get('fstar') or {}
         r.update(fstar_before=fs.get('before'), fstar_after=fs.get('after'), fstar_change=fs.get('change'),
-                 n_selected=d.get('selection', {}).get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'))
+                 n_selected=d.get('selection', {}).get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
+                 sel_tokens=d.get('selection', {}).get('response_tokens'))
         rows.append(r)
     if not rows: raise FileNotFoundError(f"no cell results under {root}: run `igds grid` first")
     return pd.DataFrame(rows)
@@ -59,7 +60,8 @@ def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), task
                     save_json(dict(cell=cell, ids=[f'test-{j}' for j in range(n_test)], stats=np.stack([hit, np.ones(n_test)], 1).tolist(),
                                    nll=nll.tolist()), f.with_name(f.stem + '.examples.json'))
                 save_json(dict(cell=cell, metrics=after, base=base, gain={k: after[k] - base[k] for k in after},
-                               fstar=dict(before=1.0, after=1.0 + chg, change=chg), selection=dict(n_selected=50)), f)
+                               fstar=dict(before=1.0, after=1.0 + chg, change=chg),
+                               selection=dict(n_selected=50, response_tokens=100.0 + 10*i*(m != 'full'))), f)
     return Path(root)
 
 # %% ../nbs/30_correlation_analysis.ipynb #e51546ce
@@ -313,7 +315,8 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
     df = load_results(results); figures = Path(figures); out = []
-    text = format_main_table(main_table(df, methods=[m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') if m in set(df.method)]))
+    mets = list(dict.fromkeys([PRIMARY[t] for t in df.task.unique()] + ['ref_nll'] + (['sel_tokens'] if df.sel_tokens.notna().any() else [])))
+    text = format_main_table(main_table(df, metrics=mets, methods=[m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') if m in set(df.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
     if set(df.method) & set(ABLATION_METHODS[3:]):
         text = format_main_table(ablation_table(df), ref='igds')

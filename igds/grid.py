@@ -19,10 +19,10 @@ from .tasks import encode, collate, get_task
 # %% auto #0
 __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'method_spec', 'cell_name', 'cell_configs',
            'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability', 'fstar_activation',
-           'base_eval', 'base_activation', 'select_cell', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell',
-           'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'example_record', 'fill_examples',
-           'run_cell', 'git_commit', 'run_figures', 'run_grid', 'dry_listing', 'cells_from_args', 'run_grid_cli',
-           'run_demo', 'register_cli']
+           'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics', 'fstar_record',
+           'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'example_record',
+           'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'dry_listing',
+           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -191,15 +191,23 @@ def select_cell(C, model, tokenizer, sae, features, splits)->list:
     fs = load_features(features, layer=C.layer) if C.select.method == 'igds' else None
     settings = dict(select=C.select.to_dict(), model=C.model.name, layer=C.layer, task=C.task.to_dict(), max_length=C.max_length,
                     features=fs.hash() if fs else None, grid_method=C.method, sae=str(C.sae))
-    f = C.dir/'selection.json'
-    if f.exists() and load_json(f).get('settings') == json.loads(json.dumps(settings)): return load_json(f)['ids']
-    pool = splits['pool']
+    f, pool = C.dir/'selection.json', splits['pool']
+    if f.exists() and load_json(f).get('settings') == json.loads(json.dumps(settings)):
+        d = load_json(f)
+        if 'profile' not in d: save_json(dict(d, profile=selection_profile(tokenizer, pool, d['ids'], C.max_length)), f)
+        return d['ids']
     sel = get_selector(C.select, model, tokenizer, sae, fs, C.layer, C.max_length, C.task_dir/'score-cache', splits['probe'],
                        progress=C.progress)
     det = sel.details(pool)
     ids = sel.select(pool, C.select.budget, scores=det['score'])
     write_selection(C.dir, sel, pool, ids, det, settings)
+    save_json(dict(load_json(f), profile=selection_profile(tokenizer, pool, ids, C.max_length)), f)
     return ids
+
+def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None)->dict:
+    "Mean trained response tokens (after truncation to `max_length`) of the selected examples and of the whole pool."
+    n = {ex['id']: sum(encode(tokenizer, ex, max_length)['span']) for ex in pool}
+    return dict(response_tokens=float(np.mean([n[i] for i in ids])), pool_response_tokens=float(np.mean(list(n.values()))))
 
 # %% ../nbs/40_grid.ipynb #d15e7362
 def write_metrics(C, result:dict, base:dict, before:dict, act_after:dict, ids:list, n_pool:int, seconds:float,
@@ -212,7 +220,7 @@ def write_metrics(C, result:dict, base:dict, before:dict, act_after:dict, ids:li
     cell = dict(model=C.model.name, task=C.task.name, method=C.method, seed=C.seed, budget=C.budget, layer=C.layer)
     save_eval(result, C.dir, model=C.model, task=C.task, select=C.select, finetune=C.finetune, eval=C.eval)
     d = dict(cell=cell, metrics=m, base=b, gain=gain, fstar=fstar_record(before, act_after),
-             selection=dict(n_selected=len(ids), n_pool=n_pool),
+             selection=dict(n_selected=len(ids), n_pool=n_pool, **load_json(C.dir/'selection.json').get('profile', {})),
              finetune={k: ft[k] for k in ('steps', 'train_loss', 'seconds', 'n_rows', 'dropped', 'processes')},
              seconds=round(seconds, 1), features_path=str(features_path) if features_path else None,
              stability_path=str(stability_path) if stability_path else None,
@@ -348,6 +356,25 @@ def fill_examples(results, runs)->list:
         if not ex.exists() and (d/'outputs.jsonl').exists() and _finished(d): out.append(save_json(example_record(d), ex))
     return out
 
+def fill_profiles(results, runs)->list:
+    "Add the selection profile to every result under `results` that lacks one (from its run folder's `selection.json`); the files changed."
+    from igds.models import load_model
+    from igds.tasks import make_splits
+    out, tok = [], {}
+    for f in sorted(Path(results).rglob('*.json')):
+        m = load_json(f)
+        if 'metrics' not in m or 'response_tokens' in m.get('selection', {}): continue
+        d = Path(runs)/f.relative_to(results).with_suffix('')
+        if not (d/'selection.json').exists() or not _finished(d): continue
+        pv = m['provenance']; name = pv['model']['name']
+        if name not in tok: tok[name] = load_model(ModelConfig(**pv['model']))[1]
+        pool = make_splits(TaskConfig(**pv['task']))['pool']
+        ml = load_json(d/'selection.json')['settings']['max_length']
+        prof = selection_profile(tok[name], pool, load_json(d/'selection.json')['ids'], ml)
+        for g in (d/'metrics.json', f): save_json(dict(load_json(g), selection=dict(load_json(g)['selection'], **prof)), g)
+        out.append(f)
+    return out
+
 def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str='python3', timeout:Optional[int]=None,
              progress:bool=True)->str:
     "Run one cell with papermill (unless done); returns its status: `skipped`, `done` or `failed` (`progress`: a bar of notebook cells)."
@@ -418,8 +445,8 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
             if filled:
                 echo(f'F* activation added to {c.name}')
                 if commit: git_commit([c.result(results)], f'grid: F* activation of {c.name}')
-    filled = fill_examples(results, runs)
-    if filled and commit: git_commit(filled, f'grid: per-example statistics of {len(filled)} cells')
+    filled = fill_examples(results, runs) + fill_profiles(results, runs)
+    if filled and commit: git_commit(sorted(set(filled)), f'grid: per-example statistics and selection profiles of {len(filled)} cells')
     if make_figures and any(Path(results).rglob('*.json')):
         try: run_figures(results, figures, out=runs/'figures.ipynb')
         except Exception as e: echo(f"figures failed ({type(e).__name__}); see {runs/'figures.ipynb'}")
@@ -449,9 +476,9 @@ def run_grid_cli(args):
     if args.dry:
         print(dry_listing(cells, args.runs, args.results)); print(f'{len(cells)} cells (--dry: nothing run)'); return
     if args.figures_only:
-        filled = fill_examples(args.results, args.runs)
-        if filled: print(f'per-example statistics written for {len(filled)} cells')
-        if filled and args.commit: git_commit(filled, f'grid: per-example statistics of {len(filled)} cells')
+        filled = fill_examples(args.results, args.runs) + fill_profiles(args.results, args.runs)
+        if filled: print(f'per-example statistics or selection profiles written: {len(filled)} files')
+        if filled and args.commit: git_commit(sorted(set(filled)), f'grid: per-example statistics and selection profiles of {len(filled)} cells')
         print(f'figures from {args.results}: executed notebook {run_figures(args.results, args.figures, out=Path(args.runs)/"figures.ipynb")}')
         if args.commit: git_commit([args.figures], 'grid: figures regenerated')
         return

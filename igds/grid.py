@@ -21,8 +21,8 @@ __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'me
            'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability', 'fstar_activation',
            'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics', 'fstar_record',
            'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'example_record',
-           'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'dry_listing',
-           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
+           'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds',
+           'estimate_seconds', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -457,9 +457,38 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
 # %% ../nbs/40_grid.ipynb #b306884a
 def _split(s): return tuple(x for x in s.split(',') if x) if isinstance(s, str) else s
 
+def cell_seconds(results)->dict:
+    "Wall seconds of every finished cell under `results`, as {(model tag, task, method): [seconds, ...]}."
+    out = {}
+    for f in Path(results).rglob('*.json'):
+        m = load_json(f)
+        if isinstance(m, dict) and 'metrics' in m and m.get('seconds'):
+            c = m['cell']; out.setdefault((model_tag(c['model']), c['task'], c['method']), []).append(m['seconds'])
+    return out
+
+def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
+    "Mean seconds of finished cells like `cell`: same model, task and method, else same model and task, else same model."
+    k = (model_tag(cell.model), cell.task, cell.method)
+    for n in (3, 2, 1):
+        xs = [s for kk, v in took.items() if kk[:n] == k[:n] for s in v]
+        if xs: return float(np.mean(xs))
+    return None
+
 def dry_listing(cells:list, runs, results)->str:
-    "One line per cell: status and name."
-    return '\n'.join(f'{cell_status(c, runs, results):>8}  {model_tag(c.model)}/{c.task}/{c.name}' for c in cells)
+    "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
+    took, lines, left = cell_seconds(results), [], []
+    names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
+    for c, name in zip(cells, names):
+        st = cell_status(c, runs, results)
+        t = load_json(c.result(results)).get('seconds') if st == 'done' else estimate_seconds(c, took)
+        if st != 'done': left.append(t)
+        lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
+                     ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else ' (est.)')))
+    known = [t for t in left if t is not None]
+    if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
+                          'wall time of finished cells of the same model, task and method, else task, else model)' if known else
+                          ', none with an estimate (no finished cell of the same model)'))
+    return '\n'.join(lines)
 
 def cells_from_args(args)->tuple:
     "The preset and the cells the command's options select."
@@ -474,7 +503,7 @@ def run_grid_cli(args):
     preset, cells = cells_from_args(args)
     over = dict(data_dir=args.data_dir, pool_size=args.pool_size)
     if args.dry:
-        print(dry_listing(cells, args.runs, args.results)); print(f'{len(cells)} cells (--dry: nothing run)'); return
+        print(f'{len(cells)} cells (--dry: nothing run)'); print(dry_listing(cells, args.runs, args.results)); return
     if args.figures_only:
         filled = fill_examples(args.results, args.runs) + fill_profiles(args.results, args.runs)
         if filled: print(f'per-example statistics or selection profiles written: {len(filled)} files')

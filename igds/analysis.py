@@ -71,7 +71,8 @@ def main_table(df:pd.DataFrame, task:Optional[str]=None, metrics:Optional[list]=
     d = df if task is None else df[df.task == task]
     if d.empty: raise ValueError(f"no results for task {task!r}")
     if methods is not None: d = d[d.method.isin(methods)]
-    metrics = metrics or list(dict.fromkeys([PRIMARY[t] for t in d.task.unique()] + ['ref_nll']))
+    metrics = metrics or list(dict.fromkeys([PRIMARY[t] for t in d.task.unique()] + ['ref_nll'] +
+                                            (['sel_tokens'] if 'sel_tokens' in d and d.sel_tokens.notna().any() else [])))
     out = []
     for (m, t, me), g in d.groupby(['model', 'task', 'method'], sort=False):
         r = dict(model=m, task=t, method=me, n=len(g))
@@ -315,8 +316,7 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
     df = load_results(results); figures = Path(figures); out = []
-    mets = list(dict.fromkeys([PRIMARY[t] for t in df.task.unique()] + ['ref_nll'] + (['sel_tokens'] if df.sel_tokens.notna().any() else [])))
-    text = format_main_table(main_table(df, metrics=mets, methods=[m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') if m in set(df.method)]))
+    text = format_main_table(main_table(df, methods=[m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') if m in set(df.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
     if set(df.method) & set(ABLATION_METHODS[3:]):
         text = format_main_table(ablation_table(df), ref='igds')

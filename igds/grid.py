@@ -518,7 +518,7 @@ def run_grid_cli(args):
 # %% ../nbs/40_grid.ipynb #c6f2067a
 def run_demo(args)->dict:
     "The `igds demo` command: IGDS vs Random on smollm2-135m, math, a small pool; a table and a figure in runs/demo/."
-    from igds.analysis import load_results, main_table, format_main_table, plot_main
+    from igds.analysis import load_results, main_table, format_main_table, plot_main, load_examples, paired_table, format_paired_table
     t0 = time.time()
     try:
         from igds.sae import sae_source
@@ -531,6 +531,7 @@ def run_demo(args)->dict:
     if 'failed' in st.values(): raise RuntimeError(f"demo cells failed: {[k for k, v in st.items() if v == 'failed']}")
     df = load_results(results)
     print(format_main_table(main_table(df, 'math')))
+    print('paired bootstrap on the test examples:\n' + format_paired_table(paired_table(load_examples(results), 'math')))
     fig = plot_main(df, 'math', Path(figures)/'demo_math.png', metrics=('exact_match', 'ref_nll'))
     print(f'figure: {fig}\ndemo wall time: {time.time()-t0:.0f} s')
     return st

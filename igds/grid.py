@@ -369,8 +369,8 @@ def fill_profiles(results, runs)->list:
         pv = m['provenance']; name = pv['model']['name']
         if name not in tok: tok[name] = load_model(ModelConfig(**pv['model']))[1]
         pool = make_splits(TaskConfig(**pv['task']))['pool']
-        ml = load_json(d/'selection.json')['settings']['max_length']
-        prof = selection_profile(tok[name], pool, load_json(d/'selection.json')['ids'], ml)
+        sel = load_json(d/'selection.json')
+        prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'])
         for g in (d/'metrics.json', f): save_json(dict(load_json(g), selection=dict(load_json(g)['selection'], **prof)), g)
         out.append(f)
     return out

@@ -50,7 +50,7 @@ class Task(Protocol):
 class _StatsMetric:
     "`metric` as `from_stats` of the summed `example_stats` (a mixin for the tasks)."
     def metric(self, predictions, references)->dict:
-        return self.from_stats(np.asarray(self.example_stats(predictions, references), float).reshape(len(predictions), -1).sum(0))
+        return self.from_stats(np.asarray(self.example_stats(predictions, references), float).sum(0))
 
 # %% ../nbs/02_tasks.ipynb #fe2e9b73
 def _resolve(source:str, data_dir)->tuple:
@@ -93,7 +93,7 @@ class MathTask(_StatsMetric):
                               references=[r['answer']]) for i, r in enumerate(raw)], f"math split {split!r} from {d or 'hub'}")
     def example_stats(self, predictions, references)->np.ndarray:
         "Per example: [final number correct, 1]."
-        return np.array([[float(numbers_equal(final_number(p), final_number(r[0]))), 1.] for p, r in zip(predictions, references)])
+        return np.array([[float(numbers_equal(final_number(p), final_number(r[0]))), 1.] for p, r in zip(predictions, references)]).reshape(-1, 2)
     def from_stats(self, total)->dict:
         "Exact match of the final number, in %."
         return {'exact_match': 100*float(total[0])/float(total[1]) if total[1] else float('nan')}
@@ -142,7 +142,7 @@ class SummarizationTask(_StatsMetric):
         for p, refs in zip(predictions, references):
             s = [sc.score(r, p) for r in refs]
             rows.append([max(x[k].fmeasure for x in s) for k in self.rouge] + [1.])
-        return np.array(rows)
+        return np.array(rows).reshape(-1, len(self.rouge) + 1)
     def from_stats(self, total)->dict:
         "ROUGE-1/2/L F1, in %."
         return {k: 100*float(total[i])/float(total[-1]) if total[-1] else float('nan') for i, k in enumerate(self.rouge)}

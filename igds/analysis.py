@@ -12,21 +12,27 @@ import pandas as pd
 from .config import load_json
 
 # %% auto #0
-__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'ABLATION_METHODS', 'load_results', 'fake_results', 'main_table', 'format_main_table',
-           'ablation_table', 'correlation', 'format_correlation', 'load_examples', 'paired_bootstrap', 'paired_table',
-           'format_paired_table', 'jaccard_matrix', 'plot_main', 'plot_correlation', 'plot_paired', 'plot_stability',
-           'plot_delta_alpha', 'make_figures', 'register_cli']
+__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'iter_results', 'load_results', 'fake_results',
+           'main_table', 'format_main_table', 'ablation_table', 'correlation', 'format_correlation', 'load_examples',
+           'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'plot_main', 'plot_correlation',
+           'plot_paired', 'plot_stability', 'plot_delta_alpha', 'make_figures', 'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
 PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
 LOWER_IS_BETTER = ('ref_nll',)
+METHOD_ORDER = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')  # the order of tables and figures
+
+def iter_results(root):
+    "(path, contents) of every cell result under `root` (not features.json, stability.json or the per-example files)."
+    for f in sorted(Path(root).rglob('*.json')):
+        if f.name.endswith('.examples.json'): continue
+        d = load_json(f)
+        if isinstance(d, dict) and 'cell' in d and 'metrics' in d: yield f, d
 
 def load_results(root)->pd.DataFrame:
     "One row per finished cell under `root` (model, task, method, seed, budget, metrics, base_*, gain_*, F* activation)."
     rows = []
-    for f in sorted(Path(root).rglob('*.json')):
-        d = load_json(f)
-        if not isinstance(d, dict) or 'cell' not in d or 'metrics' not in d: continue  # features, stability, per-example files
+    for f, d in iter_results(root):
         r = dict(d['cell'])
         r.update({k: v for k, v in d['metrics'].items() if isinstance(v, (int, float))})
         r.update({f'base_{k}': v for k, v in d['base'].items() if isinstance(v, (int, float))})
@@ -87,7 +93,7 @@ def main_table(df:pd.DataFrame, task:Optional[str]=None, metrics:Optional[list]=
         key = list(zip(t.model, t.task))
         t[f'{k}_vs_{ref}_%'] = [100*(v - refm.get(kk, np.nan))/abs(refm.get(kk, np.nan)) if kk in refm.index else np.nan
                                 for v, kk in zip(t[f'{k}_mean'], key)]
-    order = {m: i for i, m in enumerate(methods or ('full', 'random', 'loss', 'ifd', 'zip', 'igds'))}
+    order = {m: i for i, m in enumerate(methods or METHOD_ORDER)}
     return t.sort_values(['model', 'task', 'method'], key=lambda s: s.map(order).fillna(99) if s.name == 'method' else s,
                          kind='stable').reset_index(drop=True)
 
@@ -174,7 +180,8 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     ra, rb = pick(a), pick(b)
     if not ra or not rb: raise ValueError(f"no per-example records of {a if not ra else b!r} on {task!r}")
     if len({r['cell']['model'] for r in ra + rb}) > 1: raise ValueError(f"records of several models: pass `model`")
-    ids = [x for x in ra[0]['ids'] if all(x in set(r['ids']) for r in ra + rb)]
+    common = set.intersection(*(set(r['ids']) for r in ra + rb))
+    ids = [x for x in ra[0]['ids'] if x in common]
     rng = np.random.default_rng(seed)
     draws = np.vstack([np.arange(len(ids)), rng.integers(0, len(ids), (n_boot, len(ids)))])
     d = _example_scores(ra, task, metric, ids, draws) - _example_scores(rb, task, metric, ids, draws)
@@ -189,7 +196,7 @@ def paired_table(examples:dict, task:str, ref:str='random', metrics:Optional[lis
                  **kw)->pd.DataFrame:
     "`paired_bootstrap` of every method against `ref`, for each metric (the task's primary one and the reference NLL)."
     have = sorted({k[2] for k in examples if k[1] == task})
-    order = [m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') + ABLATION_METHODS[3:] if m in have]
+    order = [m for m in METHOD_ORDER + ABLATION_METHODS[3:] if m in have]
     methods = [m for m in (methods or order + sorted(set(have) - set(order))) if m != ref]
     if ref not in have: raise ValueError(f"no per-example records of {ref!r} on {task!r}")
     rows = [paired_bootstrap(examples, task, m, ref, k, **kw) for k in (metrics or [PRIMARY[task], 'ref_nll']) for m in methods]
@@ -218,6 +225,8 @@ def _plt():
     import matplotlib.pyplot as plt
     return plt
 
+def _color(method:str)->str: "IGDS red, Full grey, the rest blue."; return {'igds': '#c44e52', 'full': '#8c8c8c'}.get(method, '#4c72b0')
+
 def _save(fig, path)->Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if fig.get_layout_engine() is None: fig.tight_layout()
@@ -232,12 +241,12 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
     d = df if task is None else df[df.task == task]
     if model: d = d[d.model == model]
     tasks = list(dict.fromkeys(d.task))
-    methods = methods or [m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') + tuple(sorted(set(d.method)))
+    methods = methods or [m for m in METHOD_ORDER + tuple(sorted(set(d.method)))
                           if m in set(d.method)]
     methods = list(dict.fromkeys(methods))
     panels = [(t, k) for t in tasks for k in (metrics or [PRIMARY[t]]) if k in d and d[d.task == t][k].notna().any()]
     fig, axes = plt.subplots(1, len(panels), figsize=(1.2 + 0.7*len(methods)*len(panels), 3.2), squeeze=False)
-    colors = ['#c44e52' if m == 'igds' else '#8c8c8c' if m == 'full' else '#4c72b0' for m in methods]
+    colors = [_color(m) for m in methods]
     for ax, (t, k) in zip(axes[0], panels):
         g = d[d.task == t].groupby('method')[k]
         mean, std = g.mean().reindex(methods), g.std(ddof=1).reindex(methods)
@@ -276,8 +285,7 @@ def plot_paired(t:pd.DataFrame, path='figures/paired.png')->Path:
     for ax, k in zip(axes[0], mets):
         g = t[t.metric == k].reset_index(drop=True); ys = np.arange(len(g))[::-1]
         for y, (_, r) in zip(ys, g.iterrows()):
-            ax.errorbar(r.delta, y, xerr=[[r.delta - r.lo], [r.hi - r.delta]], fmt='o', capsize=3,
-                        color='#c44e52' if r.a == 'igds' else '#8c8c8c' if r.a == 'full' else '#4c72b0')
+            ax.errorbar(r.delta, y, xerr=[[r.delta - r.lo], [r.hi - r.delta]], fmt='o', capsize=3, color=_color(r.a))
         ax.axvline(0, color='k', lw=0.6); ax.set_yticks(ys); ax.set_yticklabels(g.a)
         ax.set_xlabel(f"{k}: method − {g.b[0]}" + (' (lower is better)' if k in LOWER_IS_BETTER else ''))
         ax.set_title(f"{g.task[0]}, 95 % paired bootstrap", fontsize=9)
@@ -316,7 +324,7 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
     df = load_results(results); figures = Path(figures); out = []
-    text = format_main_table(main_table(df, methods=[m for m in ('full', 'random', 'loss', 'ifd', 'zip', 'igds') if m in set(df.method)]))
+    text = format_main_table(main_table(df, methods=[m for m in METHOD_ORDER if m in set(df.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
     if set(df.method) & set(ABLATION_METHODS[3:]):
         text = format_main_table(ablation_table(df), ref='igds')

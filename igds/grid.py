@@ -200,8 +200,7 @@ def select_cell(C, model, tokenizer, sae, features, splits)->list:
                        progress=C.progress)
     det = sel.details(pool)
     ids = sel.select(pool, C.select.budget, scores=det['score'])
-    write_selection(C.dir, sel, pool, ids, det, settings)
-    save_json(dict(load_json(f), profile=selection_profile(tokenizer, pool, ids, C.max_length)), f)
+    write_selection(C.dir, sel, pool, ids, det, settings, profile=selection_profile(tokenizer, pool, ids, C.max_length))
     return ids
 
 def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None)->dict:
@@ -331,15 +330,16 @@ def _copy_results(cell:Cell, runs, results):
         if m.get(k) and Path(m[k]).exists(): shutil.copyfile(m[k], dest.parent/name)
 
 @functools.lru_cache(maxsize=2)
-def _test_refs(task_json:str)->dict:
+def _splits_of(task_json:str)->dict:
+    "The splits of a cell's recorded task config (JSON), read once for all the cells that share it."
     from igds.tasks import make_splits
-    return {r['id']: r['references'] for r in make_splits(TaskConfig(**json.loads(task_json)))['test']}
+    return make_splits(TaskConfig(**json.loads(task_json)))
 
 def example_record(cell_dir)->dict:
     "Per-example statistics of a finished cell (test ids, the task's `example_stats`, the reference NLL), from its `outputs.jsonl`."
     from igds.tasks import get_task
     d = Path(cell_dir); m = load_json(d/'metrics.json'); tcfg = TaskConfig(**m['provenance']['task'])
-    refs = _test_refs(json.dumps(m['provenance']['task'], sort_keys=True))
+    refs = {r['id']: r['references'] for r in _splits_of(json.dumps(m['provenance']['task'], sort_keys=True))['test']}
     outs = [json.loads(l) for l in (d/'outputs.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()]
     miss = [o['id'] for o in outs if o['id'] not in refs]
     if miss: raise ValueError(f"{d/'outputs.jsonl'}: test ids {miss[:3]} are not in the {tcfg.name} test split of {tcfg.data_dir}")
@@ -349,9 +349,9 @@ def example_record(cell_dir)->dict:
 
 def fill_examples(results, runs)->list:
     "Write `<cell>.examples.json` for every result under `results` that lacks one and whose run folder is in `runs`; the files written."
+    from igds.analysis import iter_results
     out = []
-    for f in sorted(Path(results).rglob('*.json')):
-        if f.name.endswith('.examples.json') or f.name in ('features.json', 'stability.json'): continue
+    for f, _ in iter_results(results):
         ex = f.with_name(f.stem + '.examples.json'); d = Path(runs)/f.relative_to(results).with_suffix('')
         if not ex.exists() and (d/'outputs.jsonl').exists() and _finished(d): out.append(save_json(example_record(d), ex))
     return out
@@ -359,16 +359,15 @@ def fill_examples(results, runs)->list:
 def fill_profiles(results, runs)->list:
     "Add the selection profile to every result under `results` that lacks one (from its run folder's `selection.json`); the files changed."
     from igds.models import load_model
-    from igds.tasks import make_splits
+    from igds.analysis import iter_results
     out, tok = [], {}
-    for f in sorted(Path(results).rglob('*.json')):
-        m = load_json(f)
-        if 'metrics' not in m or 'response_tokens' in m.get('selection', {}): continue
+    for f, m in iter_results(results):
+        if 'response_tokens' in m.get('selection', {}): continue
         d = Path(runs)/f.relative_to(results).with_suffix('')
         if not (d/'selection.json').exists() or not _finished(d): continue
         pv = m['provenance']; name = pv['model']['name']
         if name not in tok: tok[name] = load_model(ModelConfig(**pv['model']))[1]
-        pool = make_splits(TaskConfig(**pv['task']))['pool']
+        pool = _splits_of(json.dumps(pv['task'], sort_keys=True))['pool']
         sel = load_json(d/'selection.json')
         prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'])
         for g in (d/'metrics.json', f): save_json(dict(load_json(g), selection=dict(load_json(g)['selection'], **prof)), g)
@@ -459,10 +458,10 @@ def _split(s): return tuple(x for x in s.split(',') if x) if isinstance(s, str) 
 
 def cell_seconds(results)->dict:
     "Wall seconds of every finished cell under `results`, as {(model tag, task, method): [seconds, ...]}."
+    from igds.analysis import iter_results
     out = {}
-    for f in Path(results).rglob('*.json'):
-        m = load_json(f)
-        if isinstance(m, dict) and 'metrics' in m and m.get('seconds'):
+    for _, m in iter_results(results):
+        if m.get('seconds'):
             c = m['cell']; out.setdefault((model_tag(c['model']), c['task'], c['method']), []).append(m['seconds'])
     return out
 

@@ -403,15 +403,15 @@ def _load_sae(args, model, layer):
     return load_sae(args.model, layer, hf_model=model, data_dir=args.data_dir, device=args.device)
 
 # %% ../nbs/12_resonant_selection.ipynb #c573e1dd
-def write_selection(out, sel, pool, ids:list, details:dict, settings:dict)->Path:
-    "Write `scores.parquet` and `selection.json` into `out` (atomically)."
+def write_selection(out, sel, pool, ids:list, details:dict, settings:dict, **extra)->Path:
+    "Write `scores.parquet` and `selection.json` (with any `extra` fields) into `out` (atomically)."
     import pandas as pd
     rank = {v: i for i, v in enumerate(ids)}
     df = pd.DataFrame(dict(id=pool['id'], **details))
     df['selected'] = df.id.map(lambda v: v in rank); df['rank'] = df.id.map(lambda v: rank.get(v, -1))
     buf = io.BytesIO(); df.to_parquet(buf, index=False); atomic_write(Path(out)/'scores.parquet', buf.getvalue())
     return save_json(dict(ids=ids, method=sel.name, budget=settings['select']['budget'], n_pool=len(pool), n_selected=len(ids),
-                          info=sel.info, settings=settings, **provenance()), Path(out)/'selection.json')
+                          info=sel.info, settings=settings, **extra, **provenance()), Path(out)/'selection.json')
 
 # %% ../nbs/12_resonant_selection.ipynb #b6d135d1
 def run_select(args)->int:

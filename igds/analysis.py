@@ -14,8 +14,9 @@ from .config import load_json
 # %% auto #0
 __all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'iter_results', 'load_results', 'fake_results',
            'main_table', 'format_main_table', 'ablation_table', 'correlation', 'format_correlation', 'load_examples',
-           'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'plot_main', 'plot_correlation',
-           'plot_paired', 'plot_stability', 'plot_delta_alpha', 'make_figures', 'register_cli']
+           'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'jaccard', 'load_selections',
+           'selection_overlap', 'selection_table', 'format_selection_table', 'plot_main', 'plot_correlation',
+           'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha', 'make_figures', 'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
 PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
@@ -40,12 +41,20 @@ def load_results(root)->pd.DataFrame:
         fs = d.get('fstar') or {}
         r.update(fstar_before=fs.get('before'), fstar_after=fs.get('after'), fstar_change=fs.get('change'),
                  n_selected=d.get('selection', {}).get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
-                 sel_tokens=d.get('selection', {}).get('response_tokens'))
+                 sel_tokens=d.get('selection', {}).get('response_tokens'), pool_tokens=d.get('selection', {}).get('pool_response_tokens'),
+                 longest_share=d.get('selection', {}).get('longest_share'), score_length_rho=d.get('selection', {}).get('score_length_rho'))
         rows.append(r)
     if not rows: raise FileNotFoundError(f"no cell results under {root}: run `igds grid` first")
     return pd.DataFrame(rows)
 
 # %% ../nbs/30_correlation_analysis.ipynb #d0538b08
+def _fake_selection(rng, method:str, i:int)->dict:
+    "A selection profile: Full keeps the 100-example pool, the others a random half (method i: responses 10·i tokens longer)."
+    ids = list(range(100)) if method == 'full' else sorted(rng.choice(100, 50, replace=False).tolist())
+    return dict(n_selected=len(ids), n_pool=100, response_tokens=100.0 + 10*i*(method != 'full'), pool_response_tokens=100.0,
+                longest_share=1.0 if method == 'full' else 0.5 + 0.05*i,
+                score_length_rho=None if method in ('full', 'random') else 0.1*i, ids=ids)
+
 def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), tasks=('math',), seed:int=0, n_test:int=200)->Path:
     """Write synthetic cell results (random numbers in the real format) under `root`, for tests and examples; math cells
     also get per-example records (`n_test` examples, method i answering a shared set of easy problems plus 2·i % more)."""
@@ -67,7 +76,7 @@ def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), task
                                    nll=nll.tolist()), f.with_name(f.stem + '.examples.json'))
                 save_json(dict(cell=cell, metrics=after, base=base, gain={k: after[k] - base[k] for k in after},
                                fstar=dict(before=1.0, after=1.0 + chg, change=chg),
-                               selection=dict(n_selected=50, response_tokens=100.0 + 10*i*(m != 'full'))), f)
+                               selection=_fake_selection(np.random.default_rng([seed, i, s]), m, i)), f)
     return Path(root)
 
 # %% ../nbs/30_correlation_analysis.ipynb #e51546ce
@@ -216,8 +225,41 @@ def format_paired_table(t:pd.DataFrame)->str:
 def jaccard_matrix(sets:dict)->pd.DataFrame:
     "Jaccard index |A ∩ B| / |A ∪ B| of every pair of the named sets."
     names = list(sets)
-    j = lambda a, b: len(set(a) & set(b))/len(set(a) | set(b)) if set(a) | set(b) else 1.0
-    return pd.DataFrame([[j(sets[a], sets[b]) for b in names] for a in names], index=names, columns=names)
+    return pd.DataFrame([[jaccard(sets[a], sets[b]) for b in names] for a in names], index=names, columns=names)
+
+def jaccard(a, b)->float: "|A ∩ B| / |A ∪ B| (1 for two empty sets)."; a, b = set(a), set(b); return len(a & b)/len(a | b) if a | b else 1.0
+
+# %% ../nbs/30_correlation_analysis.ipynb #dddf1301
+def load_selections(root)->dict:
+    "The selected pool ids of every cell under `root` that recorded them, keyed by (model, task, method, budget, seed)."
+    key = lambda c: (c['model'], c['task'], c['method'], c.get('budget'), c['seed'])
+    return {key(d['cell']): d['selection']['ids'] for _, d in iter_results(root) if d.get('selection', {}).get('ids') is not None}
+
+def selection_overlap(sels:dict, model:str, task:str)->pd.DataFrame:
+    "Jaccard index of every two methods' selections on `model` and `task`, averaged over the seeds both ran (NaN if none)."
+    by = {}
+    for (mo, t, m, b, s), ids in sels.items():
+        if (mo, t) == (model, task): by.setdefault(m, {})[s] = ids
+    names = list(dict.fromkeys(m for m in METHOD_ORDER + tuple(sorted(by)) if m in by))
+    def j(a, b):
+        common = sorted(set(by[a]) & set(by[b]))
+        return float(np.mean([jaccard(by[a][s], by[b][s]) for s in common])) if common else np.nan
+    return pd.DataFrame([[j(a, b) for b in names] for a in names], index=names, columns=names)
+
+def selection_table(df:pd.DataFrame, sels:dict, model:str, task:str)->pd.DataFrame:
+    """Per method, means over seeds: trained response tokens of the selection and of the pool, the share of the pool's
+    longest responses, ρ(score, length), and the Jaccard overlap with Random's and IGDS's selections."""
+    d = df[(df.model == model) & (df.task == task)]
+    cols = [c for c in ('sel_tokens', 'pool_tokens', 'longest_share', 'score_length_rho') if c in d]
+    t = d.groupby('method')[cols].mean()
+    ov = selection_overlap(sels, model, task)
+    for ref in ('random', 'igds'):
+        if ref in ov: t[f'jaccard_{ref}'] = ov[ref].reindex(t.index)
+    return t.reindex([m for m in dict.fromkeys(METHOD_ORDER + tuple(sorted(t.index))) if m in t.index])
+
+def format_selection_table(t:pd.DataFrame, label:str='')->str:
+    "The table as text (– where a value does not apply, such as ρ for methods without scores)."
+    return label + t.to_string(float_format=lambda v: f'{v:.3f}', na_rep='–')
 
 # %% ../nbs/30_correlation_analysis.ipynb #957af91a
 def _plt():
@@ -297,14 +339,25 @@ def plot_stability(stab:dict, path='figures/stability.png', title:str='')->Path:
     keys = [k for k in ('candidates', 'features') if k in stab]
     fig, axes = plt.subplots(1, len(keys), figsize=(4.4*len(keys), 3.8), squeeze=False, layout='constrained')
     for ax, k in zip(axes[0], keys):
-        jm = jaccard_matrix(stab[k])
-        im = ax.imshow(jm.to_numpy(), vmin=0, vmax=1, cmap='viridis')
-        ax.set_xticks(range(len(jm))); ax.set_xticklabels(jm.columns, rotation=45, ha='right', fontsize=7)
-        ax.set_yticks(range(len(jm))); ax.set_yticklabels(jm.index, fontsize=7)
-        for i in range(len(jm)):
-            for j in range(len(jm)): ax.text(j, i, f'{jm.iloc[i, j]:.2f}', ha='center', va='center', fontsize=6, color='w')
-        ax.set_title(f"{title}{'candidates' if k == 'candidates' else 'F*'}: Jaccard", fontsize=9)
+        im = _heatmap(ax, jaccard_matrix(stab[k]), f"{title}{'candidates' if k == 'candidates' else 'F*'}: Jaccard")
     fig.colorbar(im, ax=axes[0].tolist(), shrink=0.8)
+    return _save(fig, path)
+
+def _heatmap(ax, jm:pd.DataFrame, title:str):
+    "A square matrix in [0, 1] with its values written in."
+    im = ax.imshow(jm.to_numpy(float), vmin=0, vmax=1, cmap='viridis')
+    ax.set_xticks(range(len(jm))); ax.set_xticklabels(jm.columns, rotation=45, ha='right', fontsize=7)
+    ax.set_yticks(range(len(jm))); ax.set_yticklabels(jm.index, fontsize=7)
+    for i in range(len(jm)):
+        for j in range(len(jm)): ax.text(j, i, f'{jm.iloc[i, j]:.2f}', ha='center', va='center', fontsize=6, color='k' if jm.iloc[i, j] > 0.6 else 'w')
+    ax.set_title(title, fontsize=9)
+    return im
+
+def plot_overlap(ov:pd.DataFrame, path='figures/overlap.png', title:str='')->Path:
+    "Heatmap of the Jaccard overlap between the methods' selections (`selection_overlap`)."
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(1.6 + 0.55*len(ov), 1.2 + 0.5*len(ov)), layout='constrained')
+    fig.colorbar(_heatmap(ax, ov, f'{title}selections: Jaccard'), ax=ax, shrink=0.8)
     return _save(fig, path)
 
 def plot_delta_alpha(features:dict, path='figures/delta_alpha.png', title:str='')->Path:
@@ -343,6 +396,12 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
         pt = paired_table(ex, t, model=mo); text = format_paired_table(pt); tag = f'{mo}_{t}'
         out.append(atomic_write(figures/f'paired_{tag}.txt', text + '\n')); echo('\n' + text)
         out.append(plot_paired(pt, figures/f'paired_{tag}.png'))
+    sels = load_selections(results)
+    for mo, t in sorted({k[:2] for k in sels}):
+        if len({k[2] for k in sels if k[:2] == (mo, t)}) < 2: continue
+        text = format_selection_table(selection_table(df, sels, mo, t), f'{mo}, {t}: what each selection favoured\n'); tag = f'{mo}_{t}'
+        out.append(atomic_write(figures/f'selection_{tag}.txt', text + '\n')); echo('\n' + text)
+        out.append(plot_overlap(selection_overlap(sels, mo, t), figures/f'overlap_{tag}.png', f'{tag} '))
     out.append(plot_main(df, None, figures/'main.png'))
     for t in df.task.unique():
         out.append(plot_correlation(df, t, figures/f'correlation_{t}.png'))

@@ -17,12 +17,13 @@ from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PRESETS', 'method_spec', 'cell_name', 'cell_configs',
-           'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability', 'fstar_activation',
-           'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics', 'fstar_record',
-           'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status', 'example_record',
-           'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds',
-           'estimate_seconds', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
+__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'method_spec', 'cell_name',
+           'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
+           'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics',
+           'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status',
+           'example_record', 'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid',
+           'cell_seconds', 'estimate_seconds', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
+           'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -194,19 +195,40 @@ def select_cell(C, model, tokenizer, sae, features, splits)->list:
     f, pool = C.dir/'selection.json', splits['pool']
     if f.exists() and load_json(f).get('settings') == json.loads(json.dumps(settings)):
         d = load_json(f)
-        if 'profile' not in d: save_json(dict(d, profile=selection_profile(tokenizer, pool, d['ids'], C.max_length)), f)
+        if set(PROFILE_KEYS) - set(d.get('profile', {})):  # selected before the profile (or this part of it) existed
+            save_json(dict(d, profile=selection_profile(tokenizer, pool, d['ids'], C.max_length, _scores(C.dir))), f)
         return d['ids']
     sel = get_selector(C.select, model, tokenizer, sae, fs, C.layer, C.max_length, C.task_dir/'score-cache', splits['probe'],
                        progress=C.progress)
     det = sel.details(pool)
     ids = sel.select(pool, C.select.budget, scores=det['score'])
-    write_selection(C.dir, sel, pool, ids, det, settings, profile=selection_profile(tokenizer, pool, ids, C.max_length))
+    write_selection(C.dir, sel, pool, ids, det, settings, profile=selection_profile(tokenizer, pool, ids, C.max_length, det['score']))
     return ids
 
-def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None)->dict:
-    "Mean trained response tokens (after truncation to `max_length`) of the selected examples and of the whole pool."
-    n = {ex['id']: sum(encode(tokenizer, ex, max_length)['span']) for ex in pool}
-    return dict(response_tokens=float(np.mean([n[i] for i in ids])), pool_response_tokens=float(np.mean(list(n.values()))))
+PROFILE_KEYS = ('response_tokens', 'pool_response_tokens', 'longest_share', 'score_length_rho', 'ids')
+
+def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None, scores=None)->dict:
+    """What a selection kept: the mean trained response tokens (after truncation to `max_length`) of it and of the pool,
+    its share of the pool's longest responses (as many as it kept; chance is the budget), the Spearman ρ between the
+    method's `scores` (in pool order) and the response length, and the ids. ρ is given only where the selection is the top
+    of the scores, so that a higher score is what the method prefers (not for ZIP, whose choice is greedy over sets, nor
+    for constant scores)."""
+    from scipy.stats import spearmanr
+    n = np.array([sum(encode(tokenizer, ex, max_length)['span']) for ex in pool], float); pid = list(pool['id'])
+    pos = {v: j for j, v in enumerate(pid)}; keep = set(ids); longest = {pid[j] for j in np.argsort(-n, kind='stable')[:len(keep)]}
+    sc = None if scores is None else np.asarray(scores, float)
+    ranked = sc is not None and np.ptp(sc) > 0 and {pid[j] for j in np.argsort(-sc, kind='stable')[:len(keep)]} == keep
+    rho = float(spearmanr(sc, n)[0]) if ranked and np.ptp(n) > 0 else None
+    return dict(response_tokens=float(np.mean([n[pos[i]] for i in ids])), pool_response_tokens=float(n.mean()),
+                longest_share=len(keep & longest)/max(len(keep), 1), score_length_rho=rho, ids=sorted(ids))
+
+def _scores(cell_dir)->Optional[np.ndarray]:
+    "The `score` column of a cell's `scores.parquet` (pool order), or None."
+    f = Path(cell_dir)/'scores.parquet'
+    if not f.exists(): return None
+    import pandas as pd
+    return pd.read_parquet(f, columns=['score'])['score'].to_numpy()
+
 
 # %% ../nbs/40_grid.ipynb #d15e7362
 def write_metrics(C, result:dict, base:dict, before:dict, act_after:dict, ids:list, n_pool:int, seconds:float,
@@ -357,19 +379,19 @@ def fill_examples(results, runs)->list:
     return out
 
 def fill_profiles(results, runs)->list:
-    "Add the selection profile to every result under `results` that lacks one (from its run folder's `selection.json`); the files changed."
-    from igds.models import load_model
+    "Complete the selection profile of every result under `results` that lacks part of it (from its run folder); the files changed."
+    from igds.models import load_tokenizer
     from igds.analysis import iter_results
     out, tok = [], {}
     for f, m in iter_results(results):
-        if 'response_tokens' in m.get('selection', {}): continue
+        if not set(PROFILE_KEYS) - set(m.get('selection', {})): continue
         d = Path(runs)/f.relative_to(results).with_suffix('')
         if not (d/'selection.json').exists() or not _finished(d): continue
         pv = m['provenance']; name = pv['model']['name']
-        if name not in tok: tok[name] = load_model(ModelConfig(**pv['model']))[1]
+        if name not in tok: tok[name] = load_tokenizer(ModelConfig(**pv['model']))
         pool = _splits_of(json.dumps(pv['task'], sort_keys=True))['pool']
         sel = load_json(d/'selection.json')
-        prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'])
+        prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'], _scores(d))
         for g in (d/'metrics.json', f): save_json(dict(load_json(g), selection=dict(load_json(g)['selection'], **prof)), g)
         out.append(f)
     return out

@@ -14,9 +14,9 @@ from .config import ModelConfig, igds_cache, atomic_write
 
 # %% auto #0
 __all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
-           'embedded_dir', 'model_source', 'load_model', 'decoder_layers', 'n_layers', 'resid_module', 'hook_name',
-           'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits', 'logits_from_resid', 'hidden_from_resid',
-           'generate', 'cut_at_stop', 'token_logprobs']
+           'embedded_dir', 'model_source', 'load_tokenizer', 'load_model', 'decoder_layers', 'n_layers', 'resid_module',
+           'hook_name', 'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits', 'logits_from_resid',
+           'hidden_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -166,17 +166,22 @@ def model_source(name:str, cache=None)->str:
     return spec.hub_id
 
 # %% ../nbs/01_models.ipynb #e5eb2852
-def load_model(cfg:ModelConfig|str='smollm2-135m'):
-    "Model (eval mode) and tokenizer (pad token set, left padding) for a registry name, Hub id or folder."
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+def load_tokenizer(cfg:ModelConfig|str='smollm2-135m'):
+    "The tokenizer `load_model` returns (pad token set, left padding), without loading the weights."
+    from transformers import AutoTokenizer
     cfg = ModelConfig(name=cfg) if isinstance(cfg, str) else cfg
-    if cfg.name == 'tiny-random': tok, model = tiny_tokenizer(), None; model = tiny_model(tok)
-    else:
-        src = model_source(cfg.name, cfg.cache_dir)
-        tok = AutoTokenizer.from_pretrained(src)
-        model = AutoModelForCausalLM.from_pretrained(src, dtype=getattr(torch, cfg.dtype)).eval()
+    tok = tiny_tokenizer() if cfg.name == 'tiny-random' else AutoTokenizer.from_pretrained(model_source(cfg.name, cfg.cache_dir))
     if tok.pad_token is None: tok.pad_token = tok.eos_token
     tok.padding_side = 'left'
+    return tok
+
+def load_model(cfg:ModelConfig|str='smollm2-135m'):
+    "Model (eval mode) and tokenizer (`load_tokenizer`) for a registry name, Hub id or folder."
+    from transformers import AutoModelForCausalLM
+    cfg = ModelConfig(name=cfg) if isinstance(cfg, str) else cfg
+    tok = load_tokenizer(cfg)
+    if cfg.name == 'tiny-random': model = tiny_model(tok)
+    else: model = AutoModelForCausalLM.from_pretrained(model_source(cfg.name, cfg.cache_dir), dtype=getattr(torch, cfg.dtype)).eval()
     model.to(cfg.device)
     if cfg.layer is not None: resid_module(model, cfg.layer)  # fail early on a bad layer
     return model, tok

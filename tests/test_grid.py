@@ -104,8 +104,12 @@ def test_selection_profile_is_recorded_and_filled_later(grid_run):
     good = grid_run['cells'][1]; f, run = good.result(grid_run['results']), good.dir(grid_run['runs'])
     sel = json.loads(f.read_text())['selection']
     assert sel['response_tokens'] > 0 and sel['pool_response_tokens'] > 0 and sel['n_selected'] == 8
-    for g in (f, run/'metrics.json'):  # a cell finished before profiles existed
-        d = json.loads(g.read_text()); d['selection'] = dict(n_selected=8, n_pool=16); g.write_text(json.dumps(d))
-    assert G.fill_profiles(grid_run['results'], grid_run['runs']) == [f]
-    assert json.loads(f.read_text())['selection'] == sel == json.loads((run/'metrics.json').read_text())['selection']
-    assert G.fill_profiles(grid_run['results'], grid_run['runs']) == []
+    assert sel['ids'] == sorted(json.loads((run/'selection.json').read_text())['ids']) and 0 <= sel['longest_share'] <= 1
+    assert set(sel) >= set(G.PROFILE_KEYS)
+    for old in (dict(n_selected=8, n_pool=16),  # a cell finished before profiles existed
+                dict(n_selected=8, n_pool=16, response_tokens=1.0, pool_response_tokens=1.0)):  # ... or before ids and ρ
+        for g in (f, run/'metrics.json'):
+            d = json.loads(g.read_text()); d['selection'] = old; g.write_text(json.dumps(d))
+        assert G.fill_profiles(grid_run['results'], grid_run['runs']) == [f]
+        assert json.loads(f.read_text())['selection'] == sel == json.loads((run/'metrics.json').read_text())['selection']
+        assert G.fill_profiles(grid_run['results'], grid_run['runs']) == []

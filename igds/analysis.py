@@ -123,7 +123,7 @@ def format_main_table(t:pd.DataFrame, ref:str='full')->str:
     return '\n'.join([fmt(head), fmt(['-'*x for x in w])] + [fmt(r) for r in rows])
 
 # %% ../nbs/30_correlation_analysis.ipynb #d3260b75
-ABLATION_METHODS = ('full', 'random', 'igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean')
+ABLATION_METHODS = ('full', 'random', 'igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean', 'longest')
 
 def ablation_table(df:pd.DataFrame, task:Optional[str]=None)->pd.DataFrame:
     "The main table restricted to IGDS, its ablations, Random and Full, with % change vs IGDS."

@@ -188,7 +188,7 @@ class FilterConfig(Config):
 @dataclass(frozen=True)
 class SelectConfig(Config):
     "A selection method and its budget; the FRS options of `method.md` §3 and the baselines of §5."
-    method:Literal['igds','full','random','loss','ifd','zip']='igds' # selector
+    method:Literal['igds','full','random','loss','ifd','zip','longest']='igds' # selector
     budget:float=0.5 # share of the pool (0, 1], or a count > 1
     seed:int=0 # random: the sampling seed
     frs_reduce:Literal['sum','mean']='sum' # FRS over tokens

@@ -29,14 +29,14 @@ __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS'
 METHODS = {
     'full': dict(select=dict(method='full')), 'random': dict(select=dict(method='random')),
     'loss': dict(select=dict(method='loss')), 'ifd': dict(select=dict(method='ifd')), 'zip': dict(select=dict(method='zip')),
-    'igds': dict(select=dict(method='igds')),
+    'igds': dict(select=dict(method='igds')), 'longest': dict(select=dict(method='longest')),
     'igds-mean': dict(select=dict(method='igds', frs_reduce='mean')),
     'igds-nofilter': dict(select=dict(method='igds'), features='candidates'),
     'igds-randfeat': dict(select=dict(method='igds'), features='random'),
     'igds-norecall': dict(select=dict(method='igds'), features='random-candidates'),
 }
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
-ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean')
+ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean', 'longest')
 
 def method_spec(name:str)->dict:
     "What a grid method changes: `select` (SelectConfig fields) and `features` (which feature set the FRS uses)."

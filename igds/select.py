@@ -366,7 +366,7 @@ def explain_html(frs:FRS, example:dict, top:int=3)->str:
 
 # %% ../nbs/12_resonant_selection.ipynb #c2e5d944
 NEEDS = dict(igds=('model', 'tokenizer', 'sae', 'features'), loss=('model', 'tokenizer'), ifd=('model', 'tokenizer'),
-             full=(), random=(), zip=())
+             full=(), random=(), zip=(), longest=('tokenizer',))
 
 def get_selector(cfg:SelectConfig, model=None, tokenizer=None, sae=None, features=None, layer:Optional[int]=None,
                  max_length:Optional[int]=512, cache_dir=None, probe=None, progress:bool=True)->Selector:
@@ -379,6 +379,7 @@ def get_selector(cfg:SelectConfig, model=None, tokenizer=None, sae=None, feature
     if cfg.method == 'igds': return FRS(model, tokenizer, sae, features, cfg, layer, max_length, cache_dir, probe, progress)
     if cfg.method == 'full': return B.Full()
     if cfg.method == 'random': return B.Random(cfg.seed)
+    if cfg.method == 'longest': return B.Longest(tokenizer, max_length)
     if cfg.method == 'loss': return B.Loss(model, tokenizer, cfg.loss_direction, **kw)
     if cfg.method == 'ifd': return B.IFD(model, tokenizer, **kw)
     return B.ZIP(cfg.zip_k1, cfg.zip_k2, cfg.zip_k3)

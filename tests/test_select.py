@@ -151,7 +151,7 @@ def test_explain(tiny, sae, pool):
     assert '<span style="background:rgba' in explain_html(f, ex)
 
 def test_get_selector_builds_every_method(tiny, sae, pool):
-    for m in ('igds', 'full', 'random', 'loss', 'ifd', 'zip'):
+    for m in ('igds', 'full', 'random', 'loss', 'ifd', 'zip', 'longest'):
         sel = get_selector(SelectConfig(method=m, batch_size=4), tiny[0], tiny[1], sae, F, layer=2, progress=False)
         ids = sel.select(pool, 0.5)
         assert len(ids) == (12 if m == 'full' else 6) and len(set(ids)) == len(ids)

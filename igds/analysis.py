@@ -38,11 +38,11 @@ def load_results(root)->pd.DataFrame:
         r.update({k: v for k, v in d['metrics'].items() if isinstance(v, (int, float))})
         r.update({f'base_{k}': v for k, v in d['base'].items() if isinstance(v, (int, float))})
         r.update({f'gain_{k}': v for k, v in d['gain'].items()})
-        fs = d.get('fstar') or {}
+        fs, sel = d.get('fstar') or {}, d.get('selection', {})
         r.update(fstar_before=fs.get('before'), fstar_after=fs.get('after'), fstar_change=fs.get('change'),
-                 n_selected=d.get('selection', {}).get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
-                 sel_tokens=d.get('selection', {}).get('response_tokens'), pool_tokens=d.get('selection', {}).get('pool_response_tokens'),
-                 longest_share=d.get('selection', {}).get('longest_share'), score_length_rho=d.get('selection', {}).get('score_length_rho'))
+                 n_selected=sel.get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
+                 sel_tokens=sel.get('response_tokens'), pool_tokens=sel.get('pool_response_tokens'),
+                 longest_share=sel.get('longest_share'), score_length_rho=sel.get('score_length_rho'))
         rows.append(r)
     if not rows: raise FileNotFoundError(f"no cell results under {root}: run `igds grid` first")
     return pd.DataFrame(rows)
@@ -349,7 +349,8 @@ def _heatmap(ax, jm:pd.DataFrame, title:str):
     ax.set_xticks(range(len(jm))); ax.set_xticklabels(jm.columns, rotation=45, ha='right', fontsize=7)
     ax.set_yticks(range(len(jm))); ax.set_yticklabels(jm.index, fontsize=7)
     for i in range(len(jm)):
-        for j in range(len(jm)): ax.text(j, i, f'{jm.iloc[i, j]:.2f}', ha='center', va='center', fontsize=6, color='k' if jm.iloc[i, j] > 0.6 else 'w')
+        for j in range(len(jm)):
+            v = jm.iloc[i, j]; ax.text(j, i, f'{v:.2f}', ha='center', va='center', fontsize=6, color='k' if v > 0.6 else 'w')
     ax.set_title(title, fontsize=9)
     return im
 

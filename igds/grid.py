@@ -214,7 +214,8 @@ def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None, 
     of the scores, so that a higher score is what the method prefers (not for ZIP, whose choice is greedy over sets, nor
     for constant scores)."""
     from scipy.stats import spearmanr
-    n = np.array([sum(encode(tokenizer, ex, max_length)['span']) for ex in pool], float); pid = list(pool['id'])
+    from igds.baselines import Longest
+    n = Longest(tokenizer, max_length).score(pool); pid = list(pool['id'])
     pos = {v: j for j, v in enumerate(pid)}; keep = set(ids); longest = {pid[j] for j in np.argsort(-n, kind='stable')[:len(keep)]}
     sc = None if scores is None else np.asarray(scores, float)
     ranked = sc is not None and np.ptp(sc) > 0 and {pid[j] for j in np.argsort(-sc, kind='stable')[:len(keep)]} == keep

@@ -392,11 +392,15 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     out.append(atomic_write(figures/'correlation.txt', '\n'.join(lines) + '\n')); echo('\n' + '\n'.join(lines))
     ex = load_examples(results)
     for mo, t in sorted({k[:2] for k in ex}):
-        have = {k[2] for k in ex if k[:2] == (mo, t)}
-        if 'random' not in have or len(have) < 2: continue
-        pt = paired_table(ex, t, model=mo); text = format_paired_table(pt); tag = f'{mo}_{t}'
-        out.append(atomic_write(figures/f'paired_{tag}.txt', text + '\n')); echo('\n' + text)
-        out.append(plot_paired(pt, figures/f'paired_{tag}.png'))
+        have, tag = {k[2] for k in ex if k[:2] == (mo, t)}, f'{mo}_{t}'
+        if 'random' in have and len(have) > 1:
+            pt = paired_table(ex, t, model=mo); text = format_paired_table(pt)
+            out.append(atomic_write(figures/f'paired_{tag}.txt', text + '\n')); echo('\n' + text)
+            out.append(plot_paired(pt, figures/f'paired_{tag}.png'))
+        abl = [m for m in ('random',) + ABLATION_METHODS[3:] if m in have]
+        if 'igds' in have and set(abl) - {'random'}:  # each ablation (and Random) against IGDS itself
+            text = format_paired_table(paired_table(ex, t, ref='igds', methods=abl, model=mo))
+            out.append(atomic_write(figures/f'ablations_paired_{tag}.txt', text + '\n')); echo('\n' + text)
     sels = load_selections(results)
     for mo, t in sorted({k[:2] for k in sels}):
         if len({k[2] for k in sels if k[:2] == (mo, t)}) < 2: continue

@@ -10,7 +10,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
+from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, atomic_write
 from .models import edit_resid, resid_at, hidden_from_resid, generate, token_logprobs, get_spec, model_tag
 from .tasks import encode, collate, format_prompt, stop_strings, data_args
 
@@ -152,17 +152,32 @@ def _edits(sae, features, cfg, max_probe, median_norm, alpha=None):
 
 def _mean(x): return float(np.nanmean(x))
 
-def deltas(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), max_probe:Optional[dict]=None,
-           alpha:Optional[float]=None, base:Optional[np.ndarray]=None, progress:bool=True)->dict:
-    "{j: Δ_j}: mean log-likelihood of the dev references with feature j amplified minus without (cached path)."
-    if not hasattr(cache, 'features') or set(features) - set(cache.features): cache.add_acts(sae, features)
-    base = loglik(model, cache) if base is None else base
-    med = cache.median_norm() if cfg.mode == 'add' else None
+def _read_partial(path)->dict:
+    "{j: Δ_j} that an interrupted run wrote to `path` (one JSON line each), rewritten without a torn last line."
+    if path is None or not Path(path).exists(): return {}
     out = {}
-    for j, ed in tqdm(_edits(sae, features, cfg, max_probe, med, alpha).items(), desc='Δ per candidate',
-                      disable=not progress, leave=False):
-        out[j] = _mean(loglik(model, cache, ed, [j]) - base)
+    for line in Path(path).read_text().splitlines():
+        try: r = json.loads(line); out[int(r['id'])] = float(r['delta'])
+        except (ValueError, KeyError, TypeError): pass  # the line a kill cut short
+    atomic_write(path, ''.join(json.dumps(dict(id=j, delta=d)) + '\n' for j, d in out.items()))
     return out
+
+def deltas(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), max_probe:Optional[dict]=None,
+           alpha:Optional[float]=None, base:Optional[np.ndarray]=None, progress:bool=True, resume=None)->dict:
+    """{j: Δ_j}: mean log-likelihood of the dev references with feature j amplified minus without (cached path).
+    `resume`: a file that keeps each Δ_j as it is measured, so a killed run measures only the rest."""
+    fs = set(features); out = {j: d for j, d in _read_partial(resume).items() if j in fs}
+    todo = [j for j in features if j not in out]
+    if todo:
+        if not hasattr(cache, 'features') or set(todo) - set(cache.features): cache.add_acts(sae, todo)
+        base = loglik(model, cache) if base is None else base
+        med = cache.median_norm() if cfg.mode == 'add' else None
+        for j, ed in tqdm(_edits(sae, todo, cfg, max_probe, med, alpha).items(), desc='Δ per candidate',
+                          disable=not progress, leave=False, initial=len(out), total=len(features)):
+            out[j] = _mean(loglik(model, cache, ed, [j]) - base)
+            if resume is not None:
+                with open(resume, 'a') as f: f.write(json.dumps(dict(id=int(j), delta=out[j])) + '\n')
+    return {j: out[j] for j in features}
 
 @torch.no_grad()
 def deltas_naive(model, tokenizer, sae, examples, layer:int, features:Sequence[int], cfg:FilterConfig=FilterConfig(),
@@ -251,7 +266,7 @@ def _max_probe(recs)->Optional[dict]:
 
 def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cfg:FilterConfig=FilterConfig(), task=None,
                     dev_check=None, max_probe:Optional[dict]=None, max_length:Optional[int]=None, sweep:bool=True,
-                    progress:bool=True)->dict:
+                    progress:bool=True, resume=None)->dict:
     "Δ_j of every candidate on `dev_select`, F* by the keep rule, the α sweep of F* and the check on `dev_check`."
     recs = _records(candidates); ids = [r['id'] for r in recs]
     max_probe = max_probe or _max_probe(recs)
@@ -259,7 +274,7 @@ def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cf
     t0 = time.time()
     cache = DevCache(model, tokenizer, dev_select, layer, cfg.batch_size, max_length, progress).add_acts(sae, ids)
     base = loglik(model, cache)
-    if cfg.metric == 'likelihood': delta = deltas(model, sae, cache, ids, cfg, max_probe, base=base, progress=progress)
+    if cfg.metric == 'likelihood': delta = deltas(model, sae, cache, ids, cfg, max_probe, base=base, progress=progress, resume=resume)
     else:
         if task is None: raise ValueError("metric='task' needs the task")
         delta = deltas_task(model, tokenizer, sae, task, dev_select, layer, ids, cfg, max_probe,
@@ -378,10 +393,12 @@ def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, ru
     if out.exists() and not force:
         old = load_json(out)
         if old.get('settings') == json.loads(json.dumps(settings)): return old, out
+    out.parent.mkdir(parents=True, exist_ok=True); part = out.with_name('deltas.partial.jsonl')  # Δ_j so far, for a resume
     res = filter_features(model, tokenizer, sae, splits['dev_select'], candidates, settings['layer'], cfg, task,
                           splits.get('dev_check') if settings.get('check', True) else None, sweep=settings.get('sweep', True),
-                          progress=progress, **kw)
+                          progress=progress, resume=part, **kw)
     save_json(dict(res, settings=settings, **provenance(filter=cfg)), out)
+    part.unlink(missing_ok=True)
     return load_json(out), out
 
 # %% ../nbs/11_interventional_filtering.ipynb #c7d5f63f

@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
-from .config import load_json
+from .config import load_json, jaccard
 
 # %% auto #0
 __all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'iter_results', 'load_results', 'fake_results',
            'main_table', 'format_main_table', 'ablation_table', 'correlation', 'format_correlation', 'load_examples',
-           'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'jaccard', 'load_selections',
+           'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'load_selections',
            'selection_overlap', 'selection_table', 'format_selection_table', 'plot_main', 'plot_correlation',
            'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha', 'make_figures', 'register_cli']
 
@@ -226,8 +226,6 @@ def jaccard_matrix(sets:dict)->pd.DataFrame:
     "Jaccard index |A ∩ B| / |A ∪ B| of every pair of the named sets."
     names = list(sets)
     return pd.DataFrame([[jaccard(sets[a], sets[b]) for b in names] for a in names], index=names, columns=names)
-
-def jaccard(a, b)->float: "|A ∩ B| / |A ∪ B| (1 for two empty sets)."; a, b = set(a), set(b); return len(a & b)/len(a | b) if a | b else 1.0
 
 # %% ../nbs/30_correlation_analysis.ipynb #dddf1301
 def load_selections(root)->dict:

@@ -11,9 +11,9 @@ from typing import Literal, Optional, Union, get_args, get_origin
 import yaml
 
 # %% auto #0
-__all__ = ['Config', 'stable_hash', 'atomic_write', 'save_json', 'load_json', 'save_config', 'load_config', 'ModelConfig',
-           'TaskConfig', 'SAEConfig', 'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig',
-           'git_sha', 'versions', 'provenance', 'igds_cache']
+__all__ = ['Config', 'stable_hash', 'jaccard', 'atomic_write', 'save_json', 'load_json', 'save_config', 'load_config',
+           'ModelConfig', 'TaskConfig', 'SAEConfig', 'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig',
+           'EvalConfig', 'git_sha', 'versions', 'provenance', 'igds_cache']
 
 # %% ../nbs/00_config.ipynb #b03ae529
 def _choices(tp):
@@ -63,6 +63,11 @@ def _plain(v): return list(v) if isinstance(v, tuple) else v
 def stable_hash(obj, n:int=8)->str:
     "Hex digest of the canonical JSON of `obj`, cut to `n` characters."
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
+
+def jaccard(a, b)->float:
+    "|a ∩ b| / |a ∪ b| of two collections (1 for two empty ones): the overlap of feature sets and of selections."
+    a, b = set(a), set(b)
+    return len(a & b)/len(a | b) if a | b else 1.0
 
 # %% ../nbs/00_config.ipynb #eea90b95
 def atomic_write(path, data:Union[str,bytes])->Path:

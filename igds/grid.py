@@ -393,7 +393,8 @@ def fill_profiles(results, runs)->list:
         pool = _splits_of(json.dumps(pv['task'], sort_keys=True))['pool']
         sel = load_json(d/'selection.json')
         prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'], _scores(d))
-        for g in (d/'metrics.json', f): save_json(dict(load_json(g), selection=dict(load_json(g)['selection'], **prof)), g)
+        for g in (d/'metrics.json', f):
+            r = load_json(g); save_json(dict(r, selection=dict(r['selection'], **prof)), g)
         out.append(f)
     return out
 

@@ -10,16 +10,16 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, atomic_write
+from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, atomic_write, jaccard
 from .models import edit_resid, resid_at, hidden_from_resid, generate, token_logprobs, get_spec, model_tag
 from .tasks import encode, collate, format_prompt, stop_strings, data_args
 
 # %% auto #0
 __all__ = ['PRIMARY', 'feature_directions', 'feature_acts', 'amplify_edit', 'amplify', 'feature_edit', 'DevCache', 'loglik',
            'deltas', 'deltas_naive', 'task_score', 'deltas_task', 'NoFeatureError', 'keep_features', 'alpha_sweep',
-           'check', 'filter_features', 'feature_max', 'jaccard', 'topk_overlap', 'probe_splits', 'overlap_table',
-           'memo_filter', 'stability', 'stats_recall', 'stability_records', 'filter_settings', 'run_filter',
-           'find_candidates', 'read_candidates', 'load_sae_for', 'run_filter_cli', 'register_cli']
+           'check', 'filter_features', 'feature_max', 'topk_overlap', 'probe_splits', 'overlap_table', 'memo_filter',
+           'stability', 'stats_recall', 'stability_records', 'filter_settings', 'run_filter', 'find_candidates',
+           'read_candidates', 'load_sae_for', 'run_filter_cli', 'register_cli']
 
 # %% ../nbs/11_interventional_filtering.ipynb #ad760e7d
 def feature_directions(sae, features:Sequence[int])->torch.Tensor:
@@ -302,11 +302,6 @@ def feature_max(model, tokenizer, sae, examples, layer:int, features:Sequence[in
     return {j: float(v) for j, v in zip(features, m)}
 
 # %% ../nbs/11_interventional_filtering.ipynb #f07e0db4
-def jaccard(a, b)->float:
-    "|a ∩ b| / |a ∪ b| (1 for two empty sets)."
-    a, b = set(a), set(b)
-    return len(a & b)/len(a | b) if a | b else 1.0
-
 def topk_overlap(a:Sequence, b:Sequence, k:Optional[int]=None)->float:
     "Share of the first `k` of ranked list `a` found in the first `k` of `b` (k: the shorter length)."
     k = k or min(len(a), len(b))

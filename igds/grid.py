@@ -483,33 +483,39 @@ def _split(s): return tuple(x for x in s.split(',') if x) if isinstance(s, str) 
 def cell_seconds(results)->dict:
     "Wall seconds of every finished cell under `results`, as {(model tag, task, method): [seconds, ...]}."
     from igds.analysis import iter_results
+    return _seconds(m for _, m in iter_results(results))
+
+def _seconds(records)->dict:
     out = {}
-    for _, m in iter_results(results):
+    for m in records:
         if m.get('seconds'):
             c = m['cell']; out.setdefault((model_tag(c['model']), c['task'], c['method']), []).append(m['seconds'])
     return out
 
 def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
-    "Mean seconds of finished cells like `cell`: same model, task and method, else same model and task, else same model."
+    """Mean seconds of finished cells like `cell`: same model, task and method, else same model and task, else same model
+    and method (a method's cost carries over to a task with no finished cell yet), else same model."""
     k = (model_tag(cell.model), cell.task, cell.method)
-    for n in (3, 2, 1):
-        xs = [s for kk, v in took.items() if kk[:n] == k[:n] for s in v]
+    for like in (lambda kk: kk == k, lambda kk: kk[:2] == k[:2], lambda kk: (kk[0], kk[2]) == (k[0], k[2]), lambda kk: kk[0] == k[0]):
+        xs = [s for kk, v in took.items() if like(kk) for s in v]
         if xs: return float(np.mean(xs))
     return None
 
 def dry_listing(cells:list, runs, results)->str:
     "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
-    took, lines, left = cell_seconds(results), [], []
+    from igds.analysis import iter_results
+    recs = {Path(f).resolve(): m for f, m in iter_results(results)}  # each results file read once
+    took, lines, left = _seconds(recs.values()), [], []
     names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
     for c, name in zip(cells, names):
         st = cell_status(c, runs, results)
-        t = load_json(c.result(results)).get('seconds') if st == 'done' else estimate_seconds(c, took)
+        t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
         if st != 'done': left.append(t)
         lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
                      ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else ' (est.)')))
     known = [t for t in left if t is not None]
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
-                          'wall time of finished cells of the same model, task and method, else task, else model)' if known else
+                          'wall time of finished cells of the same model, task and method, else task, else method, else model)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)
 

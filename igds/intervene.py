@@ -153,13 +153,15 @@ def _edits(sae, features, cfg, max_probe, median_norm, alpha=None):
 def _mean(x): return float(np.nanmean(x))
 
 def _read_partial(path)->dict:
-    "{j: Δ_j} that an interrupted run wrote to `path` (one JSON line each), rewritten without a torn last line."
+    """{j: Δ_j} that an interrupted run wrote to `path` (one JSON line each). A kill can leave a torn or unterminated
+    last line: then the file is rewritten without it, so that the next append starts a line of its own."""
     if path is None or not Path(path).exists(): return {}
-    out = {}
-    for line in Path(path).read_text().splitlines():
+    text, out, torn = Path(path).read_text(), {}, False
+    for line in text.splitlines():
         try: r = json.loads(line); out[int(r['id'])] = float(r['delta'])
-        except (ValueError, KeyError, TypeError): pass  # the line a kill cut short
-    atomic_write(path, ''.join(json.dumps(dict(id=j, delta=d)) + '\n' for j, d in out.items()))
+        except (ValueError, KeyError, TypeError): torn = True  # the line a kill cut short
+    if torn or (text and not text.endswith('\n')):
+        atomic_write(path, ''.join(json.dumps(dict(id=j, delta=d)) + '\n' for j, d in out.items()))
     return out
 
 def deltas(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), max_probe:Optional[dict]=None,

@@ -207,8 +207,8 @@ class TranslationTask(_StatsMetric):
     def from_stats(self, total)->dict:
         "Corpus BLEU and chrF from summed statistics (sacrebleu's own scoring)."
         bleu, chrf = self._metrics(); total = np.asarray(total, float)
-        return {'bleu': bleu._compute_score_from_stats(list(total[:10])).score,
-                'chrf': chrf._compute_score_from_stats(list(total[10:])).score}
+        return {'bleu': float(bleu._compute_score_from_stats(list(total[:10])).score),  # chrF's is an np.float64
+                'chrf': float(chrf._compute_score_from_stats(list(total[10:])).score)}
 
 # %% ../nbs/02_tasks.ipynb #c4e54369
 TASKS = {'math': MathTask, 'summarization': SummarizationTask, 'translation': TranslationTask}

@@ -16,7 +16,8 @@ __all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'it
            'main_table', 'format_main_table', 'ablation_table', 'correlation', 'format_correlation', 'load_examples',
            'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix', 'load_selections',
            'selection_overlap', 'selection_table', 'format_selection_table', 'plot_main', 'plot_correlation',
-           'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha', 'make_figures', 'register_cli']
+           'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha', 'per_task_text', 'make_figures',
+           'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
 PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
@@ -153,7 +154,8 @@ def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=N
                 x=x.tolist(), y=y.tolist())
 
 def format_correlation(c:dict, label:str='')->str:
-    "One line: n, r (p), ρ (p)."
+    "One line: n, r (p), ρ (p); with fewer than 3 cells, only n (two points always lie on a line)."
+    if c['n'] < 3: return f"{label}n = {c['n']}: too few cells for a correlation"
     return (f"{label}n = {c['n']}, Pearson r = {c['pearson_r']:+.3f} (p = {c['pearson_p']:.3g}), "
             f"Spearman ρ = {c['spearman_rho']:+.3f} (p = {c['spearman_p']:.3g})")
 
@@ -190,6 +192,8 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     if not ra or not rb: raise ValueError(f"no per-example records of {a if not ra else b!r} on {task!r}")
     if len({r['cell']['model'] for r in ra + rb}) > 1: raise ValueError(f"records of several models: pass `model`")
     common = set.intersection(*(set(r['ids']) for r in ra + rb))
+    if metric == 'ref_nll':  # an example whose reference the length limit cut off has no NLL: left out, as the metric's nanmean does
+        for r in ra + rb: common -= {x for x, v in zip(r['ids'], r.get('nll') or []) if v is None or v != v}
     ids = [x for x in ra[0]['ids'] if x in common]
     rng = np.random.default_rng(seed)
     draws = np.vstack([np.arange(len(ids)), rng.integers(0, len(ids), (n_boot, len(ids)))])
@@ -372,14 +376,19 @@ def plot_delta_alpha(features:dict, path='figures/delta_alpha.png', title:str=''
     return _save(fig, path)
 
 # %% ../nbs/30_correlation_analysis.ipynb #6323b274
+def per_task_text(df:pd.DataFrame, table, ref:str='full')->str:
+    "One table per task, each with its own primary metric (`table(df, task)`), in the order math, summarization, translation."
+    return '\n\n'.join(format_main_table(table(df, t), ref) for t in PRIMARY if t in set(df.task))
+
 def make_figures(results='figures/results', figures='figures', echo=print)->list:
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
     df = load_results(results); figures = Path(figures); out = []
-    text = format_main_table(main_table(df, methods=[m for m in METHOD_ORDER if m in set(df.method)]))
+    text = per_task_text(df, lambda d, t: main_table(d, t, methods=[m for m in METHOD_ORDER if m in set(d.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
-    if set(df.method) & set(ABLATION_METHODS[3:]):
-        text = format_main_table(ablation_table(df), ref='igds')
+    abl = df[df.task.isin(df[df.method.isin(ABLATION_METHODS[3:])].task)]  # the tasks that have ablation cells
+    if not abl.empty:
+        text = per_task_text(abl, ablation_table, ref='igds')
         out.append(atomic_write(figures/'ablations.txt', text + '\n')); echo('\n' + text)
     lines = []
     for t in df.task.unique():

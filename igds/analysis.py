@@ -386,9 +386,9 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     df = load_results(results); figures = Path(figures); out = []
     text = per_task_text(df, lambda d, t: main_table(d, t, methods=[m for m in METHOD_ORDER if m in set(d.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
-    abl = df[df.task.isin(df[df.method.isin(ABLATION_METHODS[3:])].task)]  # the tasks that have ablation cells
-    if not abl.empty:
-        text = per_task_text(abl, ablation_table, ref='igds')
+    abl_tasks = df[df.task.isin(df[df.method.isin(ABLATION_METHODS[3:])].task)]  # the tasks that have ablation cells
+    if not abl_tasks.empty:
+        text = per_task_text(abl_tasks, ablation_table, ref='igds')
         out.append(atomic_write(figures/'ablations.txt', text + '\n')); echo('\n' + text)
     lines = []
     for t in df.task.unique():

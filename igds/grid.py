@@ -17,13 +17,13 @@ from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'method_spec', 'cell_name',
-           'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
+__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'method_spec',
+           'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
            'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics',
            'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status',
-           'example_record', 'fill_examples', 'fill_profiles', 'run_cell', 'git_commit', 'run_figures', 'run_grid',
-           'cell_seconds', 'estimate_seconds', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
-           'register_cli']
+           'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell',
+           'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds', 'dry_listing',
+           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -347,6 +347,8 @@ def _copy_results(cell:Cell, runs, results):
     d = cell.dir(runs); dest = cell.result(results)
     dest.parent.mkdir(parents=True, exist_ok=True)
     m = load_json(d/'metrics.json')
+    if 'shared_seconds' not in m and (s := shared_seconds(d/'run.ipynb')) is not None:
+        m = dict(m, shared_seconds=s); save_json(m, d/'metrics.json')
     save_json(example_record(d), cell.examples(results))
     save_json(m, dest)
     for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
@@ -395,6 +397,28 @@ def fill_profiles(results, runs)->list:
         prof = selection_profile(tok[name], pool, sel['ids'], sel['settings']['max_length'], _scores(d))
         for g in (d/'metrics.json', f):
             r = load_json(g); save_json(dict(r, selection=dict(r['selection'], **prof)), g)
+        out.append(f)
+    return out
+
+SHARED_CALLS = ('G.base_eval(', 'G.task_features(')  # the calls of `run.ipynb`'s once-per-task sections
+
+def shared_seconds(nb_path)->Optional[float]:
+    """Seconds an executed `run.ipynb` spent in its once-per-task sections (the base model's scores; recall, filtering,
+    stability): the cell's share of work done once per model × task, near 0 when it was found on disk. None if not run."""
+    if not Path(nb_path).exists(): return None
+    nb = json.loads(Path(nb_path).read_text(encoding='utf-8'))
+    ds = [c['metadata'].get('papermill', {}).get('duration') for c in nb['cells']
+          if c['cell_type'] == 'code' and any(k in ''.join(c['source']) for k in SHARED_CALLS)]
+    return round(sum(ds), 1) if ds and all(isinstance(x, (int, float)) for x in ds) else None
+
+def fill_shared(results, runs)->list:
+    "Add `shared_seconds` to every result under `results` that lacks it (from its executed notebook in `runs`); the files changed."
+    from igds.analysis import iter_results
+    out = []
+    for f, m in iter_results(results):
+        d = Path(runs)/f.relative_to(results).with_suffix('')
+        if 'shared_seconds' in m or not _finished(d) or (s := shared_seconds(d/'run.ipynb')) is None: continue
+        for g in (d/'metrics.json', f): save_json(dict(load_json(g), shared_seconds=s), g)
         out.append(f)
     return out
 
@@ -468,8 +492,8 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
             if filled:
                 echo(f'F* activation added to {c.name}')
                 if commit: git_commit([c.result(results)], f'grid: F* activation of {c.name}')
-    filled = fill_examples(results, runs) + fill_profiles(results, runs)
-    if filled and commit: git_commit(sorted(set(filled)), f'grid: per-example statistics and selection profiles of {len(filled)} cells')
+    filled = fill_examples(results, runs) + fill_profiles(results, runs) + fill_shared(results, runs)
+    if filled and commit: git_commit(sorted(set(filled)), f'grid: per-example statistics, selection profiles or stage times of {len(filled)} cells')
     if make_figures and any(Path(results).rglob('*.json')):
         try: run_figures(results, figures, out=runs/'figures.ipynb')
         except Exception as e: echo(f"figures failed ({type(e).__name__}); see {runs/'figures.ipynb'}")
@@ -481,7 +505,8 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
 def _split(s): return tuple(x for x in s.split(',') if x) if isinstance(s, str) else s
 
 def cell_seconds(results)->dict:
-    "Wall seconds of every finished cell under `results`, as {(model tag, task, method): [seconds, ...]}."
+    """Wall seconds of every finished cell under `results` less its once-per-task stages (`shared_seconds`), as
+    {(model tag, task, method): [seconds, ...]}: what another cell of the same kind costs once the task's stages are on disk."""
     from igds.analysis import iter_results
     return _seconds(m for _, m in iter_results(results))
 
@@ -489,7 +514,16 @@ def _seconds(records)->dict:
     out = {}
     for m in records:
         if m.get('seconds'):
-            c = m['cell']; out.setdefault((model_tag(c['model']), c['task'], c['method']), []).append(m['seconds'])
+            c = m['cell']; s = m['seconds'] - (m.get('shared_seconds') or 0)
+            out.setdefault((model_tag(c['model']), c['task'], c['method']), []).append(s)
+    return out
+
+def once_seconds(records)->dict:
+    "{(model tag, task): the longest `shared_seconds` of its finished cells}, what its once-per-task stages took."
+    out = {}
+    for m in records:
+        if m.get('shared_seconds') is not None:
+            k = (model_tag(m['cell']['model']), m['cell']['task']); out[k] = max(out.get(k, 0.), m['shared_seconds'])
     return out
 
 def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
@@ -505,17 +539,21 @@ def dry_listing(cells:list, runs, results)->str:
     "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
     from igds.analysis import iter_results
     recs = {Path(f).resolve(): m for f, m in iter_results(results)}  # each results file read once
-    took, lines, left = _seconds(recs.values()), [], []
+    took, once, lines, left = _seconds(recs.values()), once_seconds(recs.values()), [], []
+    once_est = float(np.mean(list(once.values()))) if once else None
     names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
     for c, name in zip(cells, names):
-        st = cell_status(c, runs, results)
+        st, note = cell_status(c, runs, results), ' (est.)'
         t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
+        if st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once:
+            t, note = t + once_est, ' (est., with the task\'s once-per-task stages)'; once[mt] = once_est
         if st != 'done': left.append(t)
         lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
-                     ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else ' (est.)')))
+                     ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else note)))
     known = [t for t in left if t is not None]
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
-                          'wall time of finished cells of the same model, task and method, else task, else method, else model)' if known else
+                          'wall time of finished cells of the same model, task and method, else task, else method, else model, less '
+                          'their once-per-task stages; those are added to the first cell of a task with no finished cell)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)
 
@@ -534,9 +572,9 @@ def run_grid_cli(args):
     if args.dry:
         print(f'{len(cells)} cells (--dry: nothing run)'); print(dry_listing(cells, args.runs, args.results)); return
     if args.figures_only:
-        filled = fill_examples(args.results, args.runs) + fill_profiles(args.results, args.runs)
-        if filled: print(f'per-example statistics or selection profiles written: {len(filled)} files')
-        if filled and args.commit: git_commit(sorted(set(filled)), f'grid: per-example statistics and selection profiles of {len(filled)} cells')
+        filled = fill_examples(args.results, args.runs) + fill_profiles(args.results, args.runs) + fill_shared(args.results, args.runs)
+        if filled: print(f'per-example statistics, selection profiles or stage times written: {len(filled)} files')
+        if filled and args.commit: git_commit(sorted(set(filled)), f'grid: per-example statistics, selection profiles or stage times of {len(filled)} cells')
         print(f'figures from {args.results}: executed notebook {run_figures(args.results, args.figures, out=Path(args.runs)/"figures.ipynb")}')
         if args.commit: git_commit([args.figures], 'grid: figures regenerated')
         return

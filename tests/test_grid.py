@@ -61,11 +61,13 @@ def test_finished_cells_are_skipped_and_dry_lists(grid_run):
         main(['grid', '--preset', 'tiny', '--methods', 'random,igds', '--runs', str(grid_run['runs']),
               '--results', str(grid_run['results']), '--dry'])
     lines = buf.getvalue().splitlines()
-    took = json.loads(good.result(grid_run['results']).read_text())['seconds']
+    m = json.loads(good.result(grid_run['results']).read_text())
+    took, own = m['seconds'], m['seconds'] - m['shared_seconds']  # the igds cell ran the task's once-per-task stages
+    assert 0 < m['shared_seconds'] < took
     assert lines[0] == '2 cells (--dry: nothing run)'
-    assert lines[1] == f'    todo  tiny-random/translation/random-b0.5-s0  {took:7.0f} s (est.)'  # from the finished igds cell
+    assert lines[1] == f'    todo  tiny-random/translation/random-b0.5-s0  {own:7.0f} s (est.)'  # from the finished igds cell
     assert lines[2] == f'    done  tiny-random/translation/igds-b0.5-s0    {took:7.0f} s'  # names padded to one width
-    assert lines[3].startswith(f'left: 1 cells, about {took/3600:.1f} h for the 1 with an estimate')
+    assert lines[3].startswith(f'left: 1 cells, about {own/3600:.1f} h for the 1 with an estimate')
     assert not (grid_run['runs']/'tiny-random'/'translation'/'random-b0.5-s0').exists()
 
 def test_unknown_method_fails_before_running():

@@ -542,11 +542,15 @@ def dry_listing(cells:list, runs, results)->str:
     took, once, lines, left = _seconds(recs.values()), once_seconds(recs.values()), [], []
     once_est = float(np.mean(list(once.values()))) if once else None
     names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
-    for c, name in zip(cells, names):
-        st, note = cell_status(c, runs, results), ' (est.)'
+    sts = [cell_status(c, runs, results) for c in cells]
+    payer = {}  # the cell that pays a task's once-per-task stages: a started one, else the first left
+    for c, st in sorted(zip(cells, sts), key=lambda x: x[1] != 'partial'):
+        if st != 'done': payer.setdefault((model_tag(c.model), c.task), c)
+    for c, name, st in zip(cells, names, sts):
+        note = ' (est.)'
         t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
-        if st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once:
-            t, note = t + once_est, ' (est., with the task\'s once-per-task stages)'; once[mt] = once_est
+        if st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once and payer[mt] is c:
+            t, note = t + once_est, ' (est., with the task\'s once-per-task stages)'
         if st != 'done': left.append(t)
         lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
                      ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else note)))

@@ -557,7 +557,7 @@ def dry_listing(cells:list, runs, results)->str:
     known = [t for t in left if t is not None]
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
                           'wall time of finished cells of the same model, task and method, else task, else method, else model, less '
-                          'their once-per-task stages; those are added to the first cell of a task with no finished cell)' if known else
+                          'their once-per-task stages, added once for each task with no finished cell)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)
 

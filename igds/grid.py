@@ -526,11 +526,25 @@ def once_seconds(records)->dict:
             k = (model_tag(m['cell']['model']), m['cell']['task']); out[k] = max(out.get(k, 0.), m['shared_seconds'])
     return out
 
+def _scaled(k:tuple, took:dict)->Optional[float]:
+    """A method not yet run on a task: the task's cost for the methods it has run, times the method's cost relative to
+    those same methods on each other task of the model where all of them ran (averaged over such tasks)."""
+    mean = {kk: float(np.mean(v)) for kk, v in took.items() if v}
+    mine = {kk[2] for kk in mean if kk[:2] == k[:2]}
+    est = [mean[(k[0], t, k[2])] / np.mean([mean[(k[0], t, x)] for x in both]) * np.mean([mean[(*k[:2], x)] for x in both])
+           for t in {kk[1] for kk in mean if kk[0] == k[0] and kk[1] != k[1] and (k[0], kk[1], k[2]) in mean}
+           if (both := sorted(x for x in mine if (k[0], t, x) in mean))]
+    return float(np.mean(est)) if est else None
+
 def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
-    """Mean seconds of finished cells like `cell`: same model, task and method, else same model and task, else same model
-    and method (a method's cost carries over to a task with no finished cell yet), else same model."""
+    """Mean seconds of finished cells like `cell`: same model, task and method; else the task's cost scaled by the method's
+    relative cost on other tasks (`_scaled`); else same model and task; else same model and method (a method's cost
+    carries over to a task with no finished cell yet); else same model."""
     k = (model_tag(cell.model), cell.task, cell.method)
-    for like in (lambda kk: kk == k, lambda kk: kk[:2] == k[:2], lambda kk: (kk[0], kk[2]) == (k[0], k[2]), lambda kk: kk[0] == k[0]):
+    for like in (lambda kk: kk == k, None, lambda kk: kk[:2] == k[:2], lambda kk: (kk[0], kk[2]) == (k[0], k[2]), lambda kk: kk[0] == k[0]):
+        if like is None:
+            if (s := _scaled(k, took)) is not None: return s
+            continue
         xs = [s for kk, v in took.items() if like(kk) for s in v]
         if xs: return float(np.mean(xs))
     return None
@@ -556,7 +570,8 @@ def dry_listing(cells:list, runs, results)->str:
                      ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else note)))
     known = [t for t in left if t is not None]
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
-                          'wall time of finished cells of the same model, task and method, else task, else method, else model, less '
+                          'wall time of finished cells of the same model, task and method, else the task\'s scaled by the method\'s relative cost on '
+                          'other tasks, else task, else method, else model, less '
                           'their once-per-task stages, added once for each task with no finished cell)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)

@@ -4,7 +4,7 @@
 
 # %% ../nbs/30_correlation_analysis.ipynb #c514608a
 from __future__ import annotations
-import json, math
+import itertools, json, math
 from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np
@@ -279,27 +279,34 @@ def _save(fig, path)->Path:
 
 def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png', methods:Optional[list]=None,
               model:Optional[str]=None, metrics:Optional[Sequence[str]]=None)->Path:
-    """One panel per task and metric (the task's primary metric, or each of `metrics`), a bar (a point with its error bar
-    for `ref_nll`, whose differences are small against its size) per method, mean ± std over seeds."""
+    """A column per task and a row per metric (the task's primary metric and the reference NLL, or each of `metrics`);
+    in each panel the methods the task has run: a bar (a point for `ref_nll`, whose differences are small against its
+    size) with mean ± std over seeds, each seed's value as a black dot, the base model as a dashed line."""
     plt = _plt()
     d = df if task is None else df[df.task == task]
     if model: d = d[d.model == model]
-    tasks = list(dict.fromkeys(d.task))
-    methods = methods or [m for m in METHOD_ORDER + tuple(sorted(set(d.method)))
-                          if m in set(d.method)]
-    methods = list(dict.fromkeys(methods))
-    panels = [(t, k) for t in tasks for k in (metrics or [PRIMARY[t]]) if k in d and d[d.task == t][k].notna().any()]
-    fig, axes = plt.subplots(1, len(panels), figsize=(1.2 + 0.7*len(methods)*len(panels), 3.2), squeeze=False)
-    colors = [_color(m) for m in methods]
-    for ax, (t, k) in zip(axes[0], panels):
-        g = d[d.task == t].groupby('method')[k]
-        mean, std = g.mean().reindex(methods), g.std(ddof=1).reindex(methods)
-        if k == 'ref_nll':
-            for i, (m, s, c) in enumerate(zip(mean, std.fillna(0), colors)): ax.errorbar(i, m, yerr=s, fmt='o', color=c, capsize=3)
-            ax.margins(x=0.3, y=0.3)
-        else: ax.bar(range(len(methods)), mean, yerr=std.fillna(0), capsize=3, color=colors)
-        ax.set_xticks(range(len(methods))); ax.set_xticklabels(methods, rotation=30, ha='right')
-        ax.set_title(t); ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))
+    order = list(dict.fromkeys(list(methods or []) or METHOD_ORDER + tuple(sorted(set(d.method)))))
+    cols = [(t, [m for m in order if m in set(d[d.task == t].method)]) for t in dict.fromkeys(d.task)]
+    key = lambda t, r: PRIMARY[t] if r is None else r
+    has = lambda t, r: key(t, r) in d and d[d.task == t][key(t, r)].notna().any()
+    rows = [r for r in (metrics or (None, 'ref_nll')) if any(has(t, r) for t, _ in cols)]
+    w = [max(len(ms), 3) for _, ms in cols]  # a panel's width follows its number of methods
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(1.2 + 0.75*sum(w) + 0.9*len(cols), 0.5 + 2.8*len(rows)),
+                             squeeze=False, gridspec_kw=dict(width_ratios=w))
+    for (i, r), (j, (t, ms)) in itertools.product(enumerate(rows), enumerate(cols)):
+        ax, k = axes[i][j], key(t, r); g = d[(d.task == t) & d.method.isin(ms)]
+        if not has(t, r): ax.axis('off'); continue
+        mean, std = (g.groupby('method')[k].agg(f).reindex(ms) for f in ('mean', 'std'))
+        x, c = np.arange(len(ms)), [_color(m) for m in ms]
+        if k == 'ref_nll': ax.scatter(x, mean, color=c, s=30, zorder=3); ax.margins(y=0.3)
+        else: ax.bar(x, mean, color=c)
+        ax.errorbar(x, mean, yerr=std.fillna(0), fmt='none', ecolor='k', capsize=3, lw=1)
+        for m, v in zip(g.method, g[k]): ax.plot(ms.index(m) + 0.18, v, 'k.', ms=4)  # each seed
+        base = g[f'base_{k}'].mean() if f'base_{k}' in g else np.nan
+        if np.isfinite(base) and k != 'ref_nll':
+            ax.axhline(base, ls='--', color='0.35', lw=1, label='base model'); ax.legend(fontsize=7, loc='best')
+        ax.set_xticks(x); ax.set_xticklabels(ms, rotation=30, ha='right'); ax.set_xlim(-0.6, len(ms) - 0.4)
+        ax.set_title(t + (f'\n(base model {base:.3f})' if np.isfinite(base) and k == 'ref_nll' else ''), fontsize=10); ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -414,7 +421,9 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
         text = format_selection_table(selection_table(df, sels, mo, t), f'{mo}, {t}: what each selection favoured\n'); tag = f'{mo}_{t}'
         out.append(atomic_write(figures/f'selection_{tag}.txt', text + '\n')); echo('\n' + text)
         out.append(plot_overlap(selection_overlap(sels, mo, t), figures/f'overlap_{tag}.png', f'{tag} '))
-    out.append(plot_main(df, None, figures/'main.png'))
+    out.append(plot_main(df[df.method.isin(METHOD_ORDER)], None, figures/'main.png'))
+    if not abl_tasks.empty:
+        out.append(plot_main(abl_tasks[abl_tasks.method.isin(ABLATION_METHODS)], None, figures/'ablations.png', methods=ABLATION_METHODS))
     for t in df.task.unique():
         out.append(plot_correlation(df, t, figures/f'correlation_{t}.png'))
         if t == 'math': out.append(plot_correlation(df, t, figures/f'correlation_{t}_nll.png', 'ref_nll'))
@@ -454,7 +463,7 @@ def results_page(files:list, df:pd.DataFrame, figures)->Path:
              'do not edit by hand.', '', '| model | task | method | seeds |', '|---|---|---|---|']
     lines += [f'| {r.model} | {r.task} | {r.method} | {r.seed} |' for r in cells.itertuples()]
     prev = None
-    first = ('main_table', 'main')  # the main table's bars right under it
+    first = ('main_table', 'main', 'ablations')  # the main table's bars right under it, then the ablations
     for f in sorted(map(Path, files), key=lambda f: first.index(f.stem) if f.stem in first else len(first)):
         if f.parent.resolve() != figures.resolve() or f.suffix not in ('.txt', '.png'): continue
         title = page_title(f.stem)

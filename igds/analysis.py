@@ -314,31 +314,34 @@ def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', 
     "Scatter of F*'s activation change vs the gain over the base model, with the least-squares line and r, ρ."
     plt = _plt()
     c = correlation(df, task, metric)
-    fig, ax = plt.subplots(figsize=(4.2, 3.4))
+    fig, ax = plt.subplots(figsize=(5.6, 3.4))
     d = df[(df.task == task) & df.fstar_change.notna()]
-    for m, g in d.groupby('method'):
+    order = [m for m in METHOD_ORDER + ABLATION_METHODS + tuple(sorted(set(d.method))) if m in set(d.method)]
+    for i, m in enumerate(dict.fromkeys(order)):  # 10 colours × 3 markers: no two methods look alike
+        g = d[d.method == m]
         y = g[f'gain_{metric or PRIMARY[task]}'] * (-1 if (metric or PRIMARY[task]) == 'ref_nll' else 1)
-        ax.scatter(g.fstar_change, y, label=m, s=24)
+        ax.scatter(g.fstar_change, y, label=m, s=28, color=plt.cm.tab10(i % 10), marker='os^'[i // 10 % 3])
     if c['n'] >= 3 and np.isfinite(c['pearson_r']):  # a fit needs spread in x and y
         a, b = np.polyfit(c['x'], c['y'], 1); xs = np.linspace(min(c['x']), max(c['x']), 20)
         ax.plot(xs, a*xs + b, 'k--', lw=1)
         ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}", fontsize=9)
     ax.set_xlabel("Δ mean activation of F* (after − before)")
     ax.set_ylabel(('− Δ ' if (metric or PRIMARY[task]) == 'ref_nll' else 'gain in ') + (metric or PRIMARY[task]))
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)  # outside: no point hidden
     return _save(fig, path)
 
 def plot_paired(t:pd.DataFrame, path='figures/paired.png')->Path:
     "Each method's paired difference to the reference with its 95 % interval, one panel per metric (a forest plot)."
     plt = _plt()
     mets = list(dict.fromkeys(t.metric))
-    fig, axes = plt.subplots(1, len(mets), figsize=(3.8*len(mets), 1.6 + 0.32*t.a.nunique()), squeeze=False)
+    fig, axes = plt.subplots(1, len(mets), figsize=(4.4*len(mets), 1.6 + 0.32*t.a.nunique()), squeeze=False)
     for ax, k in zip(axes[0], mets):
         g = t[t.metric == k].reset_index(drop=True); ys = np.arange(len(g))[::-1]
         for y, (_, r) in zip(ys, g.iterrows()):
             ax.errorbar(r.delta, y, xerr=[[r.delta - r.lo], [r.hi - r.delta]], fmt='o', capsize=3, color=_color(r.a))
         ax.axvline(0, color='k', lw=0.6); ax.set_yticks(ys); ax.set_yticklabels(g.a)
-        ax.set_xlabel(f"{k}: method − {g.b[0]}" + (' (lower is better)' if k in LOWER_IS_BETTER else ''))
+        ax.xaxis.set_major_locator(plt.MaxNLocator(5))  # room for labels like -0.125
+        ax.set_xlabel(f"{k}: method − {g.b[0]}" + ('\n(lower is better)' if k in LOWER_IS_BETTER else ''))
         ax.set_title(f"{g.task[0]}, 95 % paired bootstrap", fontsize=9)
     return _save(fig, path)
 

@@ -271,6 +271,8 @@ def _plt():
 
 def _color(method:str)->str: "IGDS red, Full grey, the rest blue."; return {'igds': '#c44e52', 'full': '#8c8c8c'}.get(method, '#4c72b0')
 
+def _style(i:int)->dict: "The i-th series' colour and marker: 10 colours × 3 markers, so no two of 30 look alike."; return dict(color=_plt().cm.tab10(i % 10), marker='os^'[i // 10 % 3])
+
 def _save(fig, path)->Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     if fig.get_layout_engine() is None: fig.tight_layout()
@@ -317,10 +319,10 @@ def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', 
     fig, ax = plt.subplots(figsize=(5.6, 3.4))
     d = df[(df.task == task) & df.fstar_change.notna()]
     order = [m for m in METHOD_ORDER + ABLATION_METHODS + tuple(sorted(set(d.method))) if m in set(d.method)]
-    for i, m in enumerate(dict.fromkeys(order)):  # 10 colours × 3 markers: no two methods look alike
+    for i, m in enumerate(dict.fromkeys(order)):
         g = d[d.method == m]
         y = g[f'gain_{metric or PRIMARY[task]}'] * (-1 if (metric or PRIMARY[task]) == 'ref_nll' else 1)
-        ax.scatter(g.fstar_change, y, label=m, s=28, color=plt.cm.tab10(i % 10), marker='os^'[i // 10 % 3])
+        ax.scatter(g.fstar_change, y, label=m, s=28, **_style(i))
     if c['n'] >= 3 and np.isfinite(c['pearson_r']):  # a fit needs spread in x and y
         a, b = np.polyfit(c['x'], c['y'], 1); xs = np.linspace(min(c['x']), max(c['x']), 20)
         ax.plot(xs, a*xs + b, 'k--', lw=1)
@@ -378,11 +380,11 @@ def plot_delta_alpha(features:dict, path='figures/delta_alpha.png', title:str=''
     plt = _plt()
     sw = features.get('alpha_sweep')
     if not sw: raise ValueError("features.json has no alpha_sweep (the filter ran with sweep=False)")
-    fig, ax = plt.subplots(figsize=(4.2, 3.2))
-    for j, ys in sw['delta'].items(): ax.plot(sw['alphas'], ys, marker='o', ms=3, lw=1, label=str(j))
+    fig, ax = plt.subplots(figsize=(5.4, 3.2))
+    for i, (j, ys) in enumerate(sw['delta'].items()): ax.plot(sw['alphas'], ys, ms=3, lw=1, label=str(j), **_style(i))
     ax.axhline(0, color='k', lw=0.5); ax.axvline(1, color='k', lw=0.5, ls=':')
     ax.set_xscale('log', base=2); ax.set_xlabel('α'); ax.set_ylabel('Δ_j (mean log-lik)'); ax.set_title(title, fontsize=9)
-    if len(sw['delta']) <= 16: ax.legend(fontsize=6, ncol=2, title='feature', title_fontsize=6)
+    if len(sw['delta']) <= 30: ax.legend(fontsize=6, ncol=2, title='feature', title_fontsize=6, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
     return _save(fig, path)
 
 # %% ../nbs/30_correlation_analysis.ipynb #6323b274

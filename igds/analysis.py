@@ -271,7 +271,9 @@ def _plt():
 
 def _color(method:str)->str: "IGDS red, Full grey, the rest blue."; return {'igds': '#c44e52', 'full': '#8c8c8c'}.get(method, '#4c72b0')
 
-def _style(i:int)->dict: "The i-th series' colour and marker: 10 colours × 3 markers, so no two of 30 look alike."; return dict(color=_plt().cm.tab10(i % 10), marker='os^'[i // 10 % 3])
+def _style(i:int)->dict:
+    "The i-th series' colour and marker: 10 colours × 3 markers, so no two of 30 look alike."
+    return dict(color=_plt().cm.tab10(i % 10), marker='os^'[i // 10 % 3])
 
 def _save(fig, path)->Path:
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
@@ -308,7 +310,8 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
         if np.isfinite(base) and k != 'ref_nll':
             ax.axhline(base, ls='--', color='0.35', lw=1, label='base model'); ax.legend(fontsize=7, loc='best')
         ax.set_xticks(x); ax.set_xticklabels(ms, rotation=30, ha='right'); ax.set_xlim(-0.6, len(ms) - 0.4)
-        ax.set_title(t + (f'\n(base model {base:.3f})' if np.isfinite(base) and k == 'ref_nll' else ''), fontsize=10); ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))
+        ax.set_title(t + (f'\n(base model {base:.3f})' if np.isfinite(base) and k == 'ref_nll' else ''), fontsize=10)
+        ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))
     fig.tight_layout()
     return _save(fig, path)
 
@@ -384,7 +387,8 @@ def plot_delta_alpha(features:dict, path='figures/delta_alpha.png', title:str=''
     for i, (j, ys) in enumerate(sw['delta'].items()): ax.plot(sw['alphas'], ys, ms=3, lw=1, label=str(j), **_style(i))
     ax.axhline(0, color='k', lw=0.5); ax.axvline(1, color='k', lw=0.5, ls=':')
     ax.set_xscale('log', base=2); ax.set_xlabel('α'); ax.set_ylabel('Δ_j (mean log-lik)'); ax.set_title(title, fontsize=9)
-    if len(sw['delta']) <= 30: ax.legend(fontsize=6, ncol=2, title='feature', title_fontsize=6, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
+    if len(sw['delta']) <= 30:
+        ax.legend(fontsize=6, ncol=2, title='feature', title_fontsize=6, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)
     return _save(fig, path)
 
 # %% ../nbs/30_correlation_analysis.ipynb #6323b274

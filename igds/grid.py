@@ -22,8 +22,8 @@ __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS'
            'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics',
            'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status',
            'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell',
-           'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds', 'dry_listing',
-           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
+           'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds',
+           'stages_on_disk', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -549,6 +549,11 @@ def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
         if xs: return float(np.mean(xs))
     return None
 
+def stages_on_disk(task_dir)->bool:
+    "Whether a task folder already holds its once-per-task stages (base scores, F*, stability), e.g. from a cell killed after them."
+    d = Path(task_dir)
+    return all(any(d.glob(g)) for g in ('base-*/metrics.json', 'filter-*/features.json', 'stability-*.json'))
+
 def dry_listing(cells:list, runs, results)->str:
     "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
     from igds.analysis import iter_results
@@ -563,7 +568,8 @@ def dry_listing(cells:list, runs, results)->str:
     for c, name, st in zip(cells, names, sts):
         note = ' (est.)'
         t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
-        if st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once and payer[mt] is c:
+        if (st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once and payer[mt] is c
+                and not stages_on_disk(c.dir(runs).parent)):
             t, note = t + once_est, ' (est., with the task\'s once-per-task stages)'
         if st != 'done': left.append(t)
         lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
@@ -572,7 +578,7 @@ def dry_listing(cells:list, runs, results)->str:
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
                           'wall time of finished cells of the same model, task and method, else the task\'s scaled by the method\'s relative cost on '
                           'other tasks, else task, else method, else model, less '
-                          'their once-per-task stages, added once for each task with no finished cell)' if known else
+                          'their once-per-task stages, added once for each task with no finished cell whose folder lacks them)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)
 

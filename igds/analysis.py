@@ -135,10 +135,11 @@ def ablation_table(df:pd.DataFrame, task:Optional[str]=None)->pd.DataFrame:
 def _zs(x): x = np.asarray(x, float); s = x.std(ddof=1); return (x - x.mean())/s if s > 0 else x*0
 
 def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=None)->dict:
-    "Pearson r, Spearman ρ and p-values of F*'s activation change vs the gain (per task, or pooled and standardised)."
+    """Pearson r, Spearman ρ and p-values of F*'s activation change vs the gain (per task, or pooled and standardised
+    per task over the tasks with at least 3 cells, named in `tasks`)."""
     from scipy import stats
     d = df if task is None else df[df.task == task]
-    d = d[d.fstar_change.notna()]
+    d = d[d.fstar_change.notna()]; tasks = [task] if task else [t for t, g in d.groupby('task') if len(g) > 2]
     if task is not None:
         col = f'gain_{metric or PRIMARY[task]}'
         x, y = d.fstar_change.to_numpy(float), d[col].to_numpy(float)
@@ -148,9 +149,9 @@ def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=N
         x = np.concatenate([_zs(a) for a, _ in parts]) if parts else np.zeros(0)
         y = np.concatenate([_zs(b) for _, b in parts]) if parts else np.zeros(0)
     ok = np.isfinite(x) & np.isfinite(y); x, y = x[ok], y[ok]
-    if len(x) < 3: return dict(n=len(x), pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan)
+    if len(x) < 3: return dict(n=len(x), tasks=tasks, pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan)
     pr, sr = stats.pearsonr(x, y), stats.spearmanr(x, y)
-    return dict(n=len(x), pearson_r=float(pr[0]), pearson_p=float(pr[1]), spearman_rho=float(sr[0]), spearman_p=float(sr[1]),
+    return dict(n=len(x), tasks=tasks, pearson_r=float(pr[0]), pearson_p=float(pr[1]), spearman_rho=float(sr[0]), spearman_p=float(sr[1]),
                 x=x.tolist(), y=y.tolist())
 
 def format_correlation(c:dict, label:str='')->str:
@@ -411,7 +412,8 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
         for m in (PRIMARY[t], 'ref_nll'):
             if f'gain_{m}' in df and df[df.task == t][f'gain_{m}'].notna().any():
                 lines.append(format_correlation(correlation(df, t, m), f'{t}, {m}: '))
-    if df.task.nunique() > 1: lines.append(format_correlation(correlation(df), 'pooled (standardised per task): '))
+    if len((pc := correlation(df))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each
+        lines.append(format_correlation(pc, f"pooled over {', '.join(pc['tasks'])} (standardised per task): "))
     out.append(atomic_write(figures/'correlation.txt', '\n'.join(lines) + '\n')); echo('\n' + '\n'.join(lines))
     ex = load_examples(results)
     for mo, t in sorted({k[:2] for k in ex}):

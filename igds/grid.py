@@ -23,7 +23,8 @@ __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS'
            'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status',
            'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell',
            'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds',
-           'stages_on_disk', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli']
+           'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
+           'register_cli']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -472,10 +473,12 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
              commit:bool=False, make_figures:bool=True, over:Optional[dict]=None, echo=print, progress:bool=True)->dict:
     "Run every cell (skipping finished ones), record failures, then regenerate the figures; {cell name: status}."
     runs, results, figures = (Path(x).resolve() for x in (runs, results, figures))
-    status = {}
-    for i, c in enumerate(cells, 1):
+    status, est = {}, [t for _, t, _ in cell_estimates(cells, runs, results)]  # for the log: what each cell should take
+    for i, (c, e) in enumerate(zip(cells, est), 1):
         t0, key = time.time(), f'{model_tag(c.model)}/{c.task}/{c.name}'
-        if force or not c.result(results).exists(): echo(f'[{i}/{len(cells)}] {key}: running (notebook {c.dir(runs)/"run.ipynb"})')
+        if force or not c.result(results).exists():
+            echo(f'[{i}/{len(cells)}] {key}: running' + (f', about {e/60:.0f} min by the --dry estimate' if e else '') +
+                 f' (notebook {c.dir(runs)/"run.ipynb"})')
         st = run_cell(c, cell_params(c, preset, runs, **(over or {})), runs, results, force, progress=progress)
         status[key] = st
         if st != 'skipped': _log(runs, cell=key, status=st, seconds=round(time.time()-t0, 1))
@@ -554,26 +557,34 @@ def stages_on_disk(task_dir)->bool:
     d = Path(task_dir)
     return all(any(d.glob(g)) for g in ('base-*/metrics.json', 'filter-*/features.json', 'stability-*.json'))
 
-def dry_listing(cells:list, runs, results)->str:
-    "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
+def cell_estimates(cells:list, runs, results)->list:
+    """(status, seconds, note) per cell: a finished cell's wall seconds, or the estimate for one left (None without one),
+    the note saying whether it includes the task's once-per-task stages."""
     from igds.analysis import iter_results
     recs = {Path(f).resolve(): m for f, m in iter_results(results)}  # each results file read once
-    took, once, lines, left = _seconds(recs.values()), once_seconds(recs.values()), [], []
+    took, once, out = _seconds(recs.values()), once_seconds(recs.values()), []
     once_est = float(np.mean(list(once.values()))) if once else None
-    names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
     sts = [cell_status(c, runs, results) for c in cells]
     payer = {}  # the cell that pays a task's once-per-task stages: a started one, else the first left
     for c, st in sorted(zip(cells, sts), key=lambda x: x[1] != 'partial'):
         if st != 'done': payer.setdefault((model_tag(c.model), c.task), c)
-    for c, name, st in zip(cells, names, sts):
-        note = ' (est.)'
+    for c, st in zip(cells, sts):
+        note = '' if st == 'done' else 'est.'
         t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
         if (st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once and payer[mt] is c
                 and not stages_on_disk(c.dir(runs).parent)):
-            t, note = t + once_est, ' (est., with the task\'s once-per-task stages)'
+            t, note = t + once_est, 'est., with the task\'s once-per-task stages'
+        out.append((st, t, note))
+    return out
+
+def dry_listing(cells:list, runs, results)->str:
+    "One line per cell: status, name, and its seconds (finished) or an estimate from finished cells; a total of what is left."
+    lines, left = [], []
+    names = [f'{model_tag(c.model)}/{c.task}/{c.name}' for c in cells]; w = max(map(len, names), default=0)
+    for name, (st, t, note) in zip(names, cell_estimates(cells, runs, results)):
         if st != 'done': left.append(t)
         lines.append(f'{st:>8}  {name}' + ('' if t is None else ' '*(w - len(name))) +
-                     ('' if t is None else f'  {t:7.0f} s' + ('' if st == 'done' else note)))
+                     ('' if t is None else f'  {t:7.0f} s' + (f' ({note})' if note else '')))
     known = [t for t in left if t is not None]
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
                           'wall time of finished cells of the same model, task and method, else the task\'s scaled by the method\'s relative cost on '

@@ -68,8 +68,9 @@ class CEScorer:
 
 # %% ../nbs/13_baselines.ipynb #120ab565
 class Loss(ScoreSelector):
-    "Keep the examples whose response loss given the prompt is highest (or lowest)."
+    "Keep the examples whose response loss given the prompt is highest (or lowest); those with no response token left are last."
     name = 'loss'
+    nan_last = True  # a response cut away by truncation has no loss (and nothing to train on)
     def __init__(self, model, tokenizer, direction:str='highest', max_length:Optional[int]=512, batch_size:int=8, cache_dir=None,
                  progress:bool=True, chunk_size:int=1024):
         super().__init__()
@@ -86,8 +87,9 @@ def ifd_order(ifd:np.ndarray, k:int)->tuple:
     return np.concatenate([ok[np.argsort(-ifd[ok], kind='stable')], rest[np.argsort(ifd[rest], kind='stable')]]), len(ok)
 
 class IFD(ScoreSelector):
-    "Cherry LLM's IFD: keep the highest IFD below 1."
+    "Cherry LLM's IFD: keep the highest IFD below 1; examples with no response token left are last."
     name = 'ifd'
+    nan_last = True  # a response cut away by truncation has no IFD (and nothing to train on)
     def __init__(self, model, tokenizer, max_length:Optional[int]=512, batch_size:int=8, cache_dir=None, progress:bool=True,
                  chunk_size:int=1024):
         super().__init__(); self.ce = CEScorer(model, tokenizer, max_length, batch_size, cache_dir, progress, chunk_size)

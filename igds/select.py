@@ -77,6 +77,7 @@ class Selector(Protocol):
 class ScoreSelector:
     "A selector that keeps the highest scores, ties broken by pool order."
     name = 'score'
+    nan_last = False  # True: a NaN score means nothing could be scored (a response cut away by truncation): ranked last
     def __init__(self): self.info = {}
     def score(self, pool)->np.ndarray: raise NotImplementedError
     def details(self, pool)->dict: "Per-example columns (`score` first) for `scores.parquet`."; return {'score': self.score(pool)}
@@ -84,12 +85,18 @@ class ScoreSelector:
         "Pool positions, best first."
         return np.argsort(-scores, kind='stable')
     def select(self, pool, budget, scores=None)->list:
-        "Ids of the kept examples, best first (`scores`: reuse scores already computed)."
+        """Ids of the kept examples, best first (`scores`: reuse scores already computed). A NaN or infinite score is an
+        error, except that with `nan_last` the examples scored NaN come after all others (listed in `info`)."""
         pool = as_dataset(pool)
         ids = check_pool(pool); k = budget_count(budget, len(ids))
-        s = check_scores(self.score(pool) if scores is None else scores, ids)
+        s = np.asarray(self.score(pool) if scores is None else scores, dtype=np.float64)
+        nan = np.flatnonzero(np.isnan(s)) if self.nan_last and s.shape == (len(ids),) else np.zeros(0, dtype=int)
+        ok = np.flatnonzero(~np.isin(np.arange(len(ids)), nan))
+        s = check_scores(s[ok], [ids[i] for i in ok]) if len(nan) else check_scores(s, ids)
         self.info = dict(n_pool=len(ids), n_selected=k)
-        return [ids[i] for i in self.order(pool, s, k)[:k]]
+        if len(nan): self.info.update(n_unscorable=len(nan), unscorable=[ids[i] for i in nan])
+        o = self.order(pool.select(ok) if len(nan) else pool, s, k)
+        return [ids[i] for i in np.concatenate([ok[np.asarray(o, dtype=int)], nan])[:k]]
 
 def subset(pool, ids)->'Dataset':
     "The rows of `pool` whose id is in `ids`, in pool order (`Dataset.select` takes positions, not ids)."

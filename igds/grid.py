@@ -544,12 +544,10 @@ def estimate_seconds(cell:Cell, took:dict)->Optional[float]:
     relative cost on other tasks (`_scaled`); else same model and task; else same model and method (a method's cost
     carries over to a task with no finished cell yet); else same model."""
     k = (model_tag(cell.model), cell.task, cell.method)
-    for like in (lambda kk: kk == k, None, lambda kk: kk[:2] == k[:2], lambda kk: (kk[0], kk[2]) == (k[0], k[2]), lambda kk: kk[0] == k[0]):
-        if like is None:
-            if (s := _scaled(k, took)) is not None: return s
-            continue
-        xs = [s for kk, v in took.items() if like(kk) for s in v]
-        if xs: return float(np.mean(xs))
+    def mean_of(like): xs = [s for kk, v in took.items() if like(kk) for s in v]; return float(np.mean(xs)) if xs else None
+    if (s := mean_of(lambda kk: kk == k)) is not None or (s := _scaled(k, took)) is not None: return s
+    for like in (lambda kk: kk[:2] == k[:2], lambda kk: (kk[0], kk[2]) == (k[0], k[2]), lambda kk: kk[0] == k[0]):
+        if (s := mean_of(like)) is not None: return s
     return None
 
 def stages_on_disk(task_dir)->bool:

@@ -149,14 +149,18 @@ def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=N
         x = np.concatenate([_zs(a) for a, _ in parts]) if parts else np.zeros(0)
         y = np.concatenate([_zs(b) for _, b in parts]) if parts else np.zeros(0)
     ok = np.isfinite(x) & np.isfinite(y); x, y = x[ok], y[ok]
-    if len(x) < 3: return dict(n=len(x), tasks=tasks, pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan)
+    none = dict(n=len(x), tasks=tasks, pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan)
+    if len(x) < 3: return none
+    flat = [k for k, v in (('fstar_change', x), ('gain', y)) if np.ptp(v) == 0]
+    if flat: return none | dict(constant=flat)  # r is undefined: say so instead of scipy's warning and a nan
     pr, sr = stats.pearsonr(x, y), stats.spearmanr(x, y)
     return dict(n=len(x), tasks=tasks, pearson_r=float(pr[0]), pearson_p=float(pr[1]), spearman_rho=float(sr[0]), spearman_p=float(sr[1]),
                 x=x.tolist(), y=y.tolist())
 
 def format_correlation(c:dict, label:str='')->str:
-    "One line: n, r (p), ρ (p); with fewer than 3 cells, only n (two points always lie on a line)."
+    "One line: n, r (p), ρ (p); with fewer than 3 cells, or no spread, only n and why."
     if c['n'] < 3: return f"{label}n = {c['n']}: too few cells for a correlation"
+    if c.get('constant'): return f"{label}n = {c['n']}: no spread in {' or '.join(c['constant'])}, so no correlation"
     return (f"{label}n = {c['n']}, Pearson r = {c['pearson_r']:+.3f} (p = {c['pearson_p']:.3g}), "
             f"Spearman ρ = {c['spearman_rho']:+.3f} (p = {c['spearman_p']:.3g})")
 

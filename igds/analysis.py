@@ -134,33 +134,55 @@ def ablation_table(df:pd.DataFrame, task:Optional[str]=None)->pd.DataFrame:
 # %% ../nbs/30_correlation_analysis.ipynb #4261deb9
 def _zs(x): x = np.asarray(x, float); s = x.std(ddof=1); return (x - x.mean())/s if s > 0 else x*0
 
-def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=None)->dict:
-    """Pearson r, Spearman ρ and p-values of F*'s activation change vs the gain (per task, or pooled and standardised
-    per task over the tasks with at least 3 cells, named in `tasks`)."""
+def _gain(g:pd.DataFrame, task:str, metric:Optional[str]=None)->np.ndarray:
+    "The gain column of `metric` (the task's primary one by default), signed so that larger is better."
+    m = metric or PRIMARY[task]
+    return g[f'gain_{m}'].to_numpy(float) * (-1 if m in LOWER_IS_BETTER else 1)
+
+def _residual(v:np.ndarray, z:np.ndarray)->np.ndarray:
+    "`v` with its least-squares line on `z` taken out."
+    A = np.column_stack([z, np.ones_like(z)])
+    return v - A @ np.linalg.lstsq(A, v, rcond=None)[0]
+
+def _r_p(x:np.ndarray, y:np.ndarray, dof:int)->tuple:
+    "Pearson r of `x` and `y` and its two-sided p from Student's t with `dof` degrees of freedom."
     from scipy import stats
+    r = float(np.clip(np.corrcoef(x, y)[0, 1], -1, 1))
+    return r, (0.0 if abs(r) == 1 else float(2*stats.t.sf(abs(r)*np.sqrt(dof/(1 - r*r)), dof)))
+
+def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=None, x:str='fstar_change',
+                control:Optional[str]=None)->dict:
+    """Pearson r, Spearman ρ and p-values of `x` (F*'s activation change) vs the gain, per task, or pooled and
+    standardised per task over the tasks with at least 3 cells (named in `tasks`). With `control`, the partial
+    correlations: `x` and the gain each with their least-squares line on `control` taken out (on ranks for ρ)."""
+    from scipy.stats import rankdata
+    cols = [x] + ([control] if control else [])
     d = df if task is None else df[df.task == task]
-    d = d[d.fstar_change.notna()]; tasks = [task] if task else [t for t, g in d.groupby('task') if len(g) > 2]
-    if task is not None:
-        col = f'gain_{metric or PRIMARY[task]}'
-        x, y = d.fstar_change.to_numpy(float), d[col].to_numpy(float)
-        if col == 'gain_ref_nll': y = -y  # a lower NLL is a gain
-    else:
-        parts = [(g.fstar_change, g[f'gain_{PRIMARY[t]}']) for t, g in d.groupby('task') if len(g) > 2]
-        x = np.concatenate([_zs(a) for a, _ in parts]) if parts else np.zeros(0)
-        y = np.concatenate([_zs(b) for _, b in parts]) if parts else np.zeros(0)
-    ok = np.isfinite(x) & np.isfinite(y); x, y = x[ok], y[ok]
-    none = dict(n=len(x), tasks=tasks, pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan)
-    if len(x) < 3: return none
-    flat = [k for k, v in (('fstar_change', x), ('gain', y)) if np.ptp(v) == 0]
+    d = d[d[cols].notna().all(axis=1)] if set(cols) <= set(d.columns) else d.iloc[:0]
+    tasks = [task] if task else [t for t, g in d.groupby('task') if len(g) > 2]
+    parts = [(g, t) for t, g in d.groupby('task') if t in tasks]
+    z_ = (lambda v: v) if task else _zs  # pooled: each task's values standardised, since their units differ
+    X, Y, Z = (np.concatenate([z_(f(g, t)) for g, t in parts]) if parts else np.zeros(0) for f in (
+        lambda g, t: g[x].to_numpy(float), lambda g, t: _gain(g, t, metric if task else None),
+        lambda g, t: g[control].to_numpy(float) if control else np.zeros(len(g))))
+    ok = np.isfinite(X) & np.isfinite(Y) & np.isfinite(Z); X, Y, Z = X[ok], Y[ok], Z[ok]
+    k = int(control is not None); dof = len(X) - 2 - k  # a partialled-out variable costs one degree of freedom
+    none = dict(n=len(X), tasks=tasks, pearson_r=np.nan, pearson_p=np.nan, spearman_rho=np.nan, spearman_p=np.nan,
+                against=x, control=control)
+    if dof < 1: return none
+    px, py, rx, ry = X, Y, rankdata(X), rankdata(Y)
+    if control: rz = rankdata(Z); px, py, rx, ry = _residual(X, Z), _residual(Y, Z), _residual(rx, rz), _residual(ry, rz)
+    flat = [nm for nm, v, raw in ((x, px, X), ('gain', py, Y)) if np.ptp(v) <= 1e-9*max(np.ptp(raw), 1e-300)]
     if flat: return none | dict(constant=flat)  # r is undefined: say so instead of scipy's warning and a nan
-    pr, sr = stats.pearsonr(x, y), stats.spearmanr(x, y)
-    return dict(n=len(x), tasks=tasks, pearson_r=float(pr[0]), pearson_p=float(pr[1]), spearman_rho=float(sr[0]), spearman_p=float(sr[1]),
-                x=x.tolist(), y=y.tolist())
+    (pr, pp), (sr, sp) = _r_p(px, py, dof), _r_p(rx, ry, dof)
+    return none | dict(pearson_r=pr, pearson_p=pp, spearman_rho=sr, spearman_p=sp, x=px.tolist(), y=py.tolist())
 
 def format_correlation(c:dict, label:str='')->str:
-    "One line: n, r (p), ρ (p); with fewer than 3 cells, or no spread, only n and why."
-    if c['n'] < 3: return f"{label}n = {c['n']}: too few cells for a correlation"
-    if c.get('constant'): return f"{label}n = {c['n']}: no spread in {' or '.join(c['constant'])}, so no correlation"
+    "One line: n, r (p), ρ (p); with too few cells (3, or 4 with a control), or no spread, only n and why."
+    if c.get('constant'):
+        left = f" left after taking out {c['control']}" if c.get('control') else ''
+        return f"{label}n = {c['n']}: no spread in {' or '.join(c['constant'])}{left}, so no correlation"
+    if not np.isfinite(c['pearson_r']): return f"{label}n = {c['n']}: too few cells for a correlation"
     return (f"{label}n = {c['n']}, Pearson r = {c['pearson_r']:+.3f} (p = {c['pearson_p']:.3g}), "
             f"Spearman ρ = {c['spearman_rho']:+.3f} (p = {c['spearman_p']:.3g})")
 
@@ -420,6 +442,9 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
         for m in (PRIMARY[t], 'ref_nll'):
             if f'gain_{m}' in df and df[df.task == t][f'gain_{m}'].notna().any():
                 lines.append(format_correlation(correlation(df, t, m), f'{t}, {m}: '))
+                if 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
+                    lines.append(format_correlation(correlation(df, t, m, x='sel_tokens'), f'{t}, {m}, selection length instead of F*: '))
+                    lines.append(format_correlation(correlation(df, t, m, control='sel_tokens'), f'{t}, {m}, F* with selection length taken out: '))
     if len((pc := correlation(df))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each
         lines.append(format_correlation(pc, f"pooled over {', '.join(pc['tasks'])} (standardised per task): "))
     out.append(atomic_write(figures/'correlation.txt', '\n'.join(lines) + '\n')); echo('\n' + '\n'.join(lines))

@@ -43,7 +43,8 @@ def load_results(root)->pd.DataFrame:
         r.update(fstar_before=fs.get('before'), fstar_after=fs.get('after'), fstar_change=fs.get('change'),
                  n_selected=sel.get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
                  sel_tokens=sel.get('response_tokens'), pool_tokens=sel.get('pool_response_tokens'),
-                 longest_share=sel.get('longest_share'), score_length_rho=sel.get('score_length_rho'))
+                 longest_share=sel.get('longest_share'), score_length_rho=sel.get('score_length_rho'),
+                 n_unscored=sel.get('n_unscored'))
         rows.append(r)
     if not rows: raise FileNotFoundError(f"no cell results under {root}: run `igds grid` first")
     return pd.DataFrame(rows)
@@ -277,9 +278,11 @@ def selection_overlap(sels:dict, model:str, task:str)->pd.DataFrame:
 
 def selection_table(df:pd.DataFrame, sels:dict, model:str, task:str)->pd.DataFrame:
     """Per method, means over seeds: trained response tokens of the selection and of the pool, the share of the pool's
-    longest responses, ρ(score, length), and the Jaccard overlap with Random's and IGDS's selections."""
+    longest responses, ρ(score, length), the pool examples it could not score (where any method had some), and the
+    Jaccard overlap with Random's and IGDS's selections."""
     d = df[(df.model == model) & (df.task == task)]
     cols = [c for c in ('sel_tokens', 'pool_tokens', 'longest_share', 'score_length_rho') if c in d]
+    cols += ['n_unscored'] if 'n_unscored' in d and (d.n_unscored.fillna(0) > 0).any() else []  # only where some method had them
     t = d.groupby('method')[cols].mean()
     ov = selection_overlap(sels, model, task)
     for ref in ('random', 'igds'):

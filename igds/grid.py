@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_grid.ipynb #02e652c0
 from __future__ import annotations
-import functools, json, os, shutil, subprocess, sys, time, traceback
+import contextlib, functools, json, os, shutil, subprocess, sys, time, traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,9 +20,9 @@ from .tasks import encode, collate, get_task
 __all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'method_spec',
            'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
            'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics',
-           'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_status',
-           'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell',
-           'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds',
+           'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_lock',
+           'cell_status', 'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared',
+           'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds',
            'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
            'register_cli']
 
@@ -337,10 +337,30 @@ def repo_root()->Path: "The repository holding the igds package."; return Path(_
 
 def template(name:str='run')->Path: "A papermill template in `experiments/`."; return repo_root()/'experiments'/f'{name}.ipynb'
 
+@contextlib.contextmanager
+def cell_lock(d):
+    """Hold an exclusive lock on the cell folder `d` (`fcntl.flock` on `d/.lock`) while running it; yields whether it was
+    taken (False: another process holds it). The OS frees it when its process ends, killed or not."""
+    try: import fcntl
+    except ImportError: yield True; return  # no flock (Windows): no protection against a second grid
+    d = Path(d); d.mkdir(parents=True, exist_ok=True)
+    with open(d/'.lock', 'a') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: yield False; return
+        try: yield True
+        finally: fcntl.flock(f, fcntl.LOCK_UN)
+
+def _running(d)->bool:
+    "Whether a process holds the lock of the cell folder `d` now."
+    if not (Path(d)/'.lock').exists(): return False
+    with cell_lock(d) as got: return not got
+
 def cell_status(cell:Cell, runs, results)->str:
-    "`done` (results copied), `ran` (finished, not copied), `failed` (last try raised), `partial` (started) or `todo`."
+    """`done` (results copied), `running` (a process holds its lock), `ran` (finished, not copied), `failed` (last try
+    raised), `partial` (started) or `todo`."""
     if cell.result(results).exists(): return 'done'
     d = cell.dir(runs)
+    if _running(d): return 'running'
     if (d/'failed.json').exists(): return 'failed'
     if _finished(d): return 'ran'
     return 'partial' if d.exists() else 'todo'
@@ -428,24 +448,27 @@ def fill_shared(results, runs)->list:
 
 def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str='python3', timeout:Optional[int]=None,
              progress:bool=True)->str:
-    "Run one cell with papermill (unless done); returns its status: `skipped`, `done` or `failed` (`progress`: a bar of notebook cells)."
+    """Run one cell with papermill (unless done); returns its status: `skipped`, `done`, `failed`, or `busy` when another
+    process is running it (`progress`: a bar of notebook cells)."""
     import papermill as pm
     if cell.result(results).exists() and not force: return 'skipped'
-    d = cell.dir(runs); d.mkdir(parents=True, exist_ok=True)
-    (d/'failed.json').unlink(missing_ok=True)
-    if force: (d/GEN_PARTIAL).unlink(missing_ok=True)
-    if _finished(d) and not force: _copy_results(cell, runs, results); return 'done'  # ran, but was not copied
-    t0 = time.time()
-    try:
-        pm.execute_notebook(str(template('run')), str(d/'run.ipynb'), parameters=params, kernel_name=kernel,
-                            progress_bar=dict(desc=cell.name, leave=True) if progress else False, cwd=str(repo_root()),
-                            execution_timeout=timeout)
-    except Exception as e:
-        save_json(dict(cell=cell.__dict__, error=f'{type(e).__name__}: {str(e)[-3000:]}', seconds=round(time.time()-t0, 1),
-                       params=params, when=time.strftime('%Y-%m-%d %H:%M:%S')), d/'failed.json')
-        return 'failed'
-    _copy_results(cell, runs, results)
-    return 'done'
+    d = cell.dir(runs)
+    with cell_lock(d) as mine:
+        if not mine: return 'busy'
+        (d/'failed.json').unlink(missing_ok=True)
+        if force: (d/GEN_PARTIAL).unlink(missing_ok=True)
+        if _finished(d) and not force: _copy_results(cell, runs, results); return 'done'  # ran, but was not copied
+        t0 = time.time()
+        try:
+            pm.execute_notebook(str(template('run')), str(d/'run.ipynb'), parameters=params, kernel_name=kernel,
+                                progress_bar=dict(desc=cell.name, leave=True) if progress else False, cwd=str(repo_root()),
+                                execution_timeout=timeout)
+        except Exception as e:
+            save_json(dict(cell=cell.__dict__, error=f'{type(e).__name__}: {str(e)[-3000:]}', seconds=round(time.time()-t0, 1),
+                           params=params, when=time.strftime('%Y-%m-%d %H:%M:%S')), d/'failed.json')
+            return 'failed'
+        _copy_results(cell, runs, results)
+        return 'done'
 
 # %% ../nbs/40_grid.ipynb #cb40d2d2
 def _log(runs, **kw):
@@ -486,7 +509,8 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
         status[key] = st
         if st != 'skipped': _log(runs, cell=key, status=st, seconds=round(time.time()-t0, 1))
         echo(f'[{i}/{len(cells)}] {key}: {st} ({time.time()-t0:.0f} s)' +
-             (f" -> see {c.dir(runs)/'failed.json'}" if st == 'failed' else ''))
+             (f" -> see {c.dir(runs)/'failed.json'}" if st == 'failed' else '') +
+             (' -> another process is running it; left to that one' if st == 'busy' else ''))
         if st == 'done' and commit:
             files = [c.result(results), c.examples(results)] + [c.result(results).parent/n for n in ('features.json', 'stability.json')
                                            if (c.result(results).parent/n).exists()]
@@ -567,7 +591,7 @@ def cell_estimates(cells:list, runs, results)->list:
     once_est = float(np.mean(list(once.values()))) if once else None
     sts = [cell_status(c, runs, results) for c in cells]
     payer = {}  # the cell that pays a task's once-per-task stages: a started one, else the first left
-    for c, st in sorted(zip(cells, sts), key=lambda x: x[1] != 'partial'):
+    for c, st in sorted(zip(cells, sts), key=lambda x: x[1] not in ('running', 'partial')):
         if st != 'done': payer.setdefault((model_tag(c.model), c.task), c)
     for c, st in zip(cells, sts):
         note = '' if st == 'done' else 'est.'
@@ -616,8 +640,9 @@ def run_grid_cli(args):
         if args.commit: git_commit([args.figures], 'grid: figures regenerated')
         return
     st = run_grid(cells, preset, args.runs, args.results, args.figures, args.force, args.commit, not args.no_figures, over)
-    n = {s: list(st.values()).count(s) for s in ('done', 'skipped', 'failed')}
-    print(f"grid: {n['done']} done, {n['skipped']} skipped (already finished), {n['failed']} failed")
+    n = {s: list(st.values()).count(s) for s in ('done', 'skipped', 'failed', 'busy')}
+    print(f"grid: {n['done']} done, {n['skipped']} skipped (already finished), {n['failed']} failed" +
+          (f", {n['busy']} left to another process running them" if n['busy'] else ''))
 
 # %% ../nbs/40_grid.ipynb #c6f2067a
 def run_demo(args)->dict:

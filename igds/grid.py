@@ -502,7 +502,7 @@ def run_grid(cells:list, preset:dict, runs='runs', results='figures/results', fi
     status, est = {}, [t for _, t, _ in cell_estimates(cells, runs, results)]  # for the log: what each cell should take
     for i, (c, e) in enumerate(zip(cells, est), 1):
         t0, key = time.time(), f'{model_tag(c.model)}/{c.task}/{c.name}'
-        if force or not c.result(results).exists():
+        if (force or not c.result(results).exists()) and not _running(c.dir(runs)):  # a busy cell says so below
             echo(f'[{i}/{len(cells)}] {key}: running' + (f', about {e/60:.0f} min by the --dry estimate' if e else '') +
                  f' (notebook {c.dir(runs)/"run.ipynb"})')
         st = run_cell(c, cell_params(c, preset, runs, **(over or {})), runs, results, force, progress=progress)

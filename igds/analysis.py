@@ -444,8 +444,8 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     for t in df.task.unique():
         for m in (PRIMARY[t], 'ref_nll'):
             if f'gain_{m}' in df and df[df.task == t][f'gain_{m}'].notna().any():
-                lines.append(format_correlation(correlation(df, t, m), f'{t}, {m}: '))
-                if 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
+                lines.append(format_correlation(c := correlation(df, t, m), f'{t}, {m}: '))
+                if c['n'] >= 3 and 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
                     lines.append(format_correlation(correlation(df, t, m, x='sel_tokens'), f'{t}, {m}, selection length instead of F*: '))
                     lines.append(format_correlation(correlation(df, t, m, control='sel_tokens'), f'{t}, {m}, F* with selection length taken out: '))
     if len((pc := correlation(df))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each

@@ -291,8 +291,8 @@ def selection_table(df:pd.DataFrame, sels:dict, model:str, task:str)->pd.DataFra
 
 def format_selection_table(t:pd.DataFrame, label:str='')->str:
     "The table as text (– where a value does not apply, such as ρ for methods without scores)."
-    counts = {c: (lambda v: '–' if pd.isna(v) else f'{v:g}') for c in ('n_unscored',) if c in t}  # a count, not 7.000
-    return label + t.to_string(float_format=lambda v: f'{v:.3f}', na_rep='–', formatters=counts or None)
+    if 'n_unscored' in t and (t.n_unscored.dropna() % 1 == 0).all(): t = t.astype({'n_unscored': 'Int64'})  # a count: 7, not 7.000
+    return label + t.to_string(float_format=lambda v: f'{v:.3f}', na_rep='–')
 
 # %% ../nbs/30_correlation_analysis.ipynb #957af91a
 def _plt():

@@ -12,12 +12,13 @@ import pandas as pd
 from .config import load_json, jaccard
 
 # %% auto #0
-__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'PAGE_TITLES', 'iter_results', 'load_results',
-           'fake_results', 'main_table', 'format_main_table', 'ablation_table', 'correlation', 'format_correlation',
-           'load_examples', 'paired_bootstrap', 'paired_table', 'format_paired_table', 'jaccard_matrix',
-           'load_selections', 'selection_overlap', 'selection_table', 'format_selection_table', 'method_order',
-           'plot_main', 'plot_correlation', 'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha',
-           'per_task_text', 'make_figures', 'page_title', 'results_page', 'register_cli']
+__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'EXACT_MAX_N', 'PAGE_TITLES', 'iter_results',
+           'load_results', 'fake_results', 'main_table', 'format_main_table', 'ablation_table', 'correlation',
+           'format_correlation', 'load_examples', 'paired_bootstrap', 'paired_table', 'format_paired_table',
+           'jaccard_matrix', 'load_selections', 'selection_overlap', 'selection_table', 'format_selection_table',
+           'method_order', 'plot_main', 'plot_correlation', 'plot_paired', 'plot_stability', 'plot_overlap',
+           'plot_delta_alpha', 'per_task_text', 'correlation_lines', 'make_figures', 'page_title', 'results_page',
+           'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
 PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
@@ -151,11 +152,21 @@ def _r_p(x:np.ndarray, y:np.ndarray, dof:int)->tuple:
     r = float(np.clip(np.corrcoef(x, y)[0, 1], -1, 1))
     return r, (0.0 if abs(r) == 1 else float(2*stats.t.sf(abs(r)*np.sqrt(dof/(1 - r*r)), dof)))
 
+def _exact_p(rx:np.ndarray, ry:np.ndarray)->float:
+    "Two-sided p of the correlation of `rx` and `ry` by every reordering of `ry` (n! of them): exact for ranks, where t is not."
+    perms = np.array(list(itertools.permutations(ry)), float)
+    a, b = rx - rx.mean(), perms - perms.mean(1, keepdims=True)
+    r = b @ a / np.sqrt((a*a).sum() * (b*b).sum(1))
+    return float(np.mean(np.abs(r) >= abs(r[0]) - 1e-9))  # r[0] is the observed order
+
+EXACT_MAX_N = 9  # up to 9! = 362,880 orderings
+
 def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=None, x:str='fstar_change',
                 control:Optional[str]=None)->dict:
     """Pearson r, Spearman ρ and p-values of `x` (F*'s activation change) vs the gain, per task, or pooled and
     standardised per task over the tasks with at least 3 cells (named in `tasks`). With `control`, the partial
-    correlations: `x` and the gain each with their least-squares line on `control` taken out (on ranks for ρ)."""
+    correlations: `x` and the gain each with their least-squares line on `control` taken out (on ranks for ρ). p from
+    Student's t, except Spearman's without a control on up to `EXACT_MAX_N` cells: exact, over every reordering."""
     from scipy.stats import rankdata
     cols = [x] + ([control] if control else [])
     d = df if task is None else df[df.task == task]
@@ -176,6 +187,7 @@ def correlation(df:pd.DataFrame, task:Optional[str]=None, metric:Optional[str]=N
     flat = [nm for nm, v, raw in ((x, px, X), ('gain', py, Y)) if np.ptp(v) <= 1e-9*max(np.ptp(raw), 1e-300)]
     if flat: return none | dict(constant=flat)  # r is undefined: say so instead of scipy's warning and a nan
     (pr, pp), (sr, sp) = _r_p(px, py, dof), _r_p(rx, ry, dof)
+    if not control and len(X) <= EXACT_MAX_N: sp = _exact_p(rx, ry)  # t is poor for ranks of a few cells (n = 3, ρ = 1: t says 0)
     return none | dict(pearson_r=pr, pearson_p=pp, spearman_rho=sr, spearman_p=sp, x=px.tolist(), y=py.tolist())
 
 def format_correlation(c:dict, label:str='')->str:
@@ -431,6 +443,26 @@ def per_task_text(df:pd.DataFrame, table, ref:str='full')->str:
     "One table per task, each with its own primary metric (`table(df, task)`), in the order math, summarization, translation."
     return '\n\n'.join(format_main_table(table(df, t), ref) for t in PRIMARY if t in set(df.task))
 
+def correlation_lines(df:pd.DataFrame)->list:
+    """The lines of `figures/correlation.txt`: per task and metric, F*'s change against the gain, then (with 3 or more
+    cells) its checks: the selection length in F*'s place, F*'s change with the length taken out, and the cells without
+    Full (which trains on the whole pool, twice the data, and so moves both); then the same pooled over tasks."""
+    lines, sel = [], df[df.method != 'full']
+    for t in df.task.unique():
+        for m in (PRIMARY[t], 'ref_nll'):
+            if f'gain_{m}' not in df or not df[df.task == t][f'gain_{m}'].notna().any(): continue
+            lines.append(format_correlation(c := correlation(df, t, m), f'{t}, {m}: '))
+            if c['n'] < 3: continue
+            if 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
+                lines.append(format_correlation(correlation(df, t, m, x='sel_tokens'), f'{t}, {m}, selection length instead of F*: '))
+                lines.append(format_correlation(correlation(df, t, m, control='sel_tokens'), f'{t}, {m}, F* with selection length taken out: '))
+            if (df[df.task == t].method == 'full').any():  # is it only Full?
+                lines.append(format_correlation(correlation(sel, t, m), f'{t}, {m}, without Full (all at the same budget): '))
+    for d, what in [(df, '')] + ([(sel, ', without Full')] if (df.method == 'full').any() else []):
+        if len((pc := correlation(d))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each
+            lines.append(format_correlation(pc, f"pooled over {', '.join(pc['tasks'])} (standardised per task){what}: "))
+    return lines
+
 def make_figures(results='figures/results', figures='figures', echo=print)->list:
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
@@ -441,16 +473,7 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     if not abl_tasks.empty:
         text = per_task_text(abl_tasks, ablation_table, ref='igds')
         out.append(atomic_write(figures/'ablations.txt', text + '\n')); echo('\n' + text)
-    lines = []
-    for t in df.task.unique():
-        for m in (PRIMARY[t], 'ref_nll'):
-            if f'gain_{m}' in df and df[df.task == t][f'gain_{m}'].notna().any():
-                lines.append(format_correlation(c := correlation(df, t, m), f'{t}, {m}: '))
-                if c['n'] >= 3 and 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
-                    lines.append(format_correlation(correlation(df, t, m, x='sel_tokens'), f'{t}, {m}, selection length instead of F*: '))
-                    lines.append(format_correlation(correlation(df, t, m, control='sel_tokens'), f'{t}, {m}, F* with selection length taken out: '))
-    if len((pc := correlation(df))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each
-        lines.append(format_correlation(pc, f"pooled over {', '.join(pc['tasks'])} (standardised per task): "))
+    lines = correlation_lines(df)
     out.append(atomic_write(figures/'correlation.txt', '\n'.join(lines) + '\n')); echo('\n' + '\n'.join(lines))
     ex = load_examples(results)
     for mo, t in sorted({k[:2] for k in ex}):

@@ -13,8 +13,8 @@ from .config import FinetuneConfig, ModelConfig, TaskConfig, save_json, load_jso
 from .tasks import encode, get_task, make_splits, data_args
 
 # %% auto #0
-__all__ = ['sft_rows', 'SFTCollator', 'max_length_for', 'grad_accum', 'training_args', 'trainable', 'load_finetuned', 'finetune',
-           'selection_ids', 'subset', 'run_finetune', 'register_cli']
+__all__ = ['sft_rows', 'SFTCollator', 'max_length_for', 'grad_accum', 'training_args', 'trainable', 'load_finetuned',
+           'last_checkpoint', 'finetune', 'selection_ids', 'subset', 'run_finetune', 'register_cli']
 
 # %% ../nbs/20_fine_tuning.ipynb #4623f9ac
 def sft_rows(tokenizer, examples, max_length:int)->list:
@@ -95,12 +95,25 @@ def load_finetuned(model, out:Path):
     from transformers import AutoModelForCausalLM
     return AutoModelForCausalLM.from_pretrained(str(out/'model'), dtype=model.dtype).to(model.device).eval()
 
+def last_checkpoint(folder)->Optional[str]:
+    """The newest checkpoint in `folder` that was written whole: its `trainer_state.json`, which the Trainer writes last,
+    is there and parses. Newer ones a kill cut short are removed (resuming from one fails on every retry); None if none."""
+    from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR
+    folder = Path(folder)
+    if not folder.is_dir(): return None
+    num = lambda p: int(p.name[len(PREFIX_CHECKPOINT_DIR) + 1:])
+    cks = sorted((p for p in folder.glob(f'{PREFIX_CHECKPOINT_DIR}-*') if p.is_dir() and p.name.split('-')[-1].isdigit()),
+                 key=num, reverse=True)
+    for p in cks:
+        try: json.loads((p/'trainer_state.json').read_text(encoding='utf-8')); return str(p)
+        except (OSError, ValueError): shutil.rmtree(p, ignore_errors=True)  # torn: nothing in it can be resumed
+    return None
+
 # %% ../nbs/20_fine_tuning.ipynb #a7267d8a
 def finetune(model, tokenizer, train:Dataset, cfg:FinetuneConfig, out, task:str='math', save_every:int=10,
              max_steps:int=-1, callbacks:tuple=(), progress:bool=True):
     "Fine-tune `model` on `train` (rows of a task) with `cfg`; resumable; returns the trained model (eval mode)."
     from transformers import Trainer
-    from transformers.trainer_utils import get_last_checkpoint
     out = Path(out); ids = list(train['id'])
     if _done(out, cfg, ids): return load_finetuned(model, out)
     if len(train) == 0: raise ValueError("finetune: the selection is empty")
@@ -111,7 +124,7 @@ def finetune(model, tokenizer, train:Dataset, cfg:FinetuneConfig, out, task:str=
     args = training_args(cfg, out, save_every, world, max_steps, progress)
     tr = Trainer(model=m, args=args, train_dataset=Dataset.from_list(rows), data_collator=SFTCollator(tokenizer.pad_token_id),
                  callbacks=list(callbacks))
-    last = get_last_checkpoint(args.output_dir) if Path(args.output_dir).is_dir() else None
+    last = last_checkpoint(args.output_dir)
     t0 = time.time()
     res = tr.train(resume_from_checkpoint=last)
     weights = 'adapter' if cfg.mode == 'lora' else 'model'

@@ -54,6 +54,20 @@ def test_killed_run_resumes_to_the_same_adapter(tmp_path):
     init = _lora_b_zero(a)
     assert not init, f"LoRA B matrices still zero after training: {init[:3]}"
 
+def test_checkpoint_cut_short_by_the_kill_is_skipped(tmp_path):
+    "A kill while checkpoint 3 was being written (its trainer_state.json, written last, missing): resume from 2."
+    torn, clean = tmp_path/'torn', tmp_path/'clean'
+    r = _run(torn, 3); assert r.returncode == -9, r.stderr[-2000:]
+    ck = torn/'checkpoints'
+    assert (ck/'checkpoint-2'/'trainer_state.json').exists()
+    (ck/'checkpoint-3'/'trainer_state.json').unlink()
+    r = _run(torn, 0); assert r.returncode == 0, r.stderr[-2000:]
+    info = json.loads((torn/'finetune.json').read_text())
+    assert info['resumed_from'].endswith('checkpoint-2') and info['steps'] == 4, info['resumed_from']
+    r = _run(clean, 0); assert r.returncode == 0, r.stderr[-2000:]
+    a, b = (load_file(d/'adapter'/'adapter_model.safetensors') for d in (torn, clean))
+    for k in a: torch.testing.assert_close(a[k], b[k], rtol=1e-5, atol=1e-6)
+
 def _lora_b_zero(sd): return [k for k, v in sd.items() if 'lora_B' in k and v.abs().max() == 0]
 
 def test_accelerate_two_processes(tmp_path):

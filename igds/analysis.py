@@ -371,14 +371,13 @@ def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', 
     d = df[(df.task == task) & df.fstar_change.notna()]
     for i, m in enumerate(method_order(d.method)):
         g = d[d.method == m]
-        y = g[f'gain_{metric or PRIMARY[task]}'] * (-1 if (metric or PRIMARY[task]) == 'ref_nll' else 1)
-        ax.scatter(g.fstar_change, y, label=m, s=28, **_style(i))
+        ax.scatter(g.fstar_change, _gain(g, task, metric), label=m, s=28, **_style(i))
     if c['n'] >= 3 and np.isfinite(c['pearson_r']):  # a fit needs spread in x and y
         a, b = np.polyfit(c['x'], c['y'], 1); xs = np.linspace(min(c['x']), max(c['x']), 20)
         ax.plot(xs, a*xs + b, 'k--', lw=1)
         ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}", fontsize=9)
     ax.set_xlabel("Δ mean activation of F* (after − before)")
-    ax.set_ylabel(('− Δ ' if (metric or PRIMARY[task]) == 'ref_nll' else 'gain in ') + (metric or PRIMARY[task]))
+    ax.set_ylabel(('− Δ ' if (metric or PRIMARY[task]) in LOWER_IS_BETTER else 'gain in ') + (metric or PRIMARY[task]))
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)  # outside: no point hidden
     return _save(fig, path)
 

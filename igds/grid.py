@@ -584,7 +584,8 @@ def stages_on_disk(task_dir)->bool:
 
 def cell_estimates(cells:list, runs, results)->list:
     """(status, seconds, note) per cell: a finished cell's wall seconds, or the estimate for one left (None without one),
-    the note saying whether it includes the task's once-per-task stages."""
+    the note saying whether it includes the task's once-per-task stages: their measured seconds (else the mean over
+    tasks), added to the first cell left of each task whose folder lacks them."""
     from igds.analysis import iter_results
     recs = {Path(f).resolve(): m for f, m in iter_results(results)}  # each results file read once
     took, once, out = _seconds(recs.values()), once_seconds(recs.values()), []
@@ -596,9 +597,10 @@ def cell_estimates(cells:list, runs, results)->list:
     for c, st in zip(cells, sts):
         note = '' if st == 'done' else 'est.'
         t = recs.get(c.result(results).resolve(), {}).get('seconds') if st == 'done' else estimate_seconds(c, took)
-        if (st != 'done' and t is not None and once_est and (mt := (model_tag(c.model), c.task)) not in once and payer[mt] is c
+        mt = (model_tag(c.model), c.task)  # a fresh checkout has results but no stages on disk: it pays them again
+        if (st != 'done' and t is not None and (o := once.get(mt, once_est)) and payer[mt] is c
                 and not stages_on_disk(c.dir(runs).parent)):
-            t, note = t + once_est, 'est., with the task\'s once-per-task stages'
+            t, note = t + o, 'est., with the task\'s once-per-task stages'
         out.append((st, t, note))
     return out
 
@@ -614,7 +616,7 @@ def dry_listing(cells:list, runs, results)->str:
     if left: lines.append(f'left: {len(left)} cells' + (f', about {sum(known)/3600:.1f} h for the {len(known)} with an estimate (the mean '
                           'wall time of finished cells of the same model, task and method, else the task\'s scaled by the method\'s relative cost on '
                           'other tasks, else task, else method, else model, less '
-                          'their once-per-task stages, added once for each task with no finished cell whose folder lacks them)' if known else
+                          'their once-per-task stages, added once for each task whose folder lacks them)' if known else
                           ', none with an estimate (no finished cell of the same model)'))
     return '\n'.join(lines)
 

@@ -209,22 +209,31 @@ def load_examples(root)->dict:
     return out
 
 def _example_scores(recs:list, task:str, metric:str, ids:list, draws:np.ndarray)->np.ndarray:
-    "The metric of each draw (rows of indices into `ids`), averaged over the records (seeds)."
+    "The metric of each draw (rows of indices into `ids`) for each record (seed): records × draws."
     from igds.tasks import get_task
-    tot = np.zeros(len(draws))
+    out = []
     for r in recs:
         row = {x: i for i, x in enumerate(r['ids'])}; order = [row[x] for x in ids]
         if metric == 'ref_nll':
             if r.get('nll') is None: raise ValueError(f"{r['cell']}: no per-example reference NLL")
-            tot += np.asarray(r['nll'], float)[order][draws].mean(1); continue
+            out.append(np.asarray(r['nll'], float)[order][draws].mean(1)); continue
         st, f = np.asarray(r['stats'], float)[order], get_task(task).from_stats
-        tot += [f(st[d].sum(0))[metric] for d in draws]
-    return tot/len(recs)
+        out.append(np.array([f(st[d].sum(0))[metric] for d in draws]))
+    return np.stack(out)
+
+def _seed_mean(s:np.ndarray, rng, resample:bool)->np.ndarray:
+    """The mean over seeds (rows of `s`, records × draws) of each draw; with `resample`, each bootstrap draw (every column
+    but the first, the point estimate) averages its own draw of the seeds, with replacement."""
+    if not resample or len(s) == 1: return s.mean(0)
+    pick = rng.integers(0, len(s), (s.shape[1] - 1, len(s)))
+    return np.concatenate([s[:, :1].mean(0), s[pick, np.arange(1, s.shape[1])[:, None]].mean(1)])
 
 # %% ../nbs/30_correlation_analysis.ipynb #83955031
 def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]=None, model:Optional[str]=None,
-                     budget:float=0.5, n_boot:int=1000, seed:int=0)->dict:
-    "Method `a` − method `b` on the same test examples (every seed of each): the difference, its 95 % interval and p."
+                     budget:float=0.5, n_boot:int=1000, seed:int=0, resample_seeds:bool=True)->dict:
+    """Method `a` − method `b` on the same test examples (every seed of each): the difference, its 95 % interval and p.
+    Each bootstrap draw resamples the test examples and, where a method has several seeds and `resample_seeds`, its
+    seeds too: the interval then covers the fine-tuning seed's noise as well as the test set's."""
     metric = metric or PRIMARY[task]
     pick = lambda m: [r for (mo, t, me, bu, s), r in sorted(examples.items(), key=lambda kv: kv[0][-1])
                       if t == task and me == m and bu == budget and (model is None or mo == model)]
@@ -237,10 +246,11 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     ids = [x for x in ra[0]['ids'] if x in common]
     rng = np.random.default_rng(seed)
     draws = np.vstack([np.arange(len(ids)), rng.integers(0, len(ids), (n_boot, len(ids)))])
-    d = _example_scores(ra, task, metric, ids, draws) - _example_scores(rb, task, metric, ids, draws)
+    sa, sb = (_example_scores(r, task, metric, ids, draws) for r in (ra, rb))
+    d = _seed_mean(sa, rng, resample_seeds) - _seed_mean(sb, rng, resample_seeds)
     boot = d[1:]
     return dict(model=ra[0]['cell']['model'], task=task, a=a, b=b, metric=metric, n_examples=len(ids),
-                seeds_a=len(ra), seeds_b=len(rb), delta=float(d[0]), lo=float(np.percentile(boot, 2.5)),
+                seeds_a=len(ra), seeds_b=len(rb), seeds_resampled=resample_seeds and max(len(ra), len(rb)) > 1, delta=float(d[0]), lo=float(np.percentile(boot, 2.5)),
                 hi=float(np.percentile(boot, 97.5)), p=float(min(1.0, 2*min((boot <= 0).mean(), (boot >= 0).mean()))),
                 n_boot=n_boot)
 
@@ -262,7 +272,8 @@ def format_paired_table(t:pd.DataFrame)->str:
         better = '(lower is better)' if r.metric in LOWER_IS_BETTER else ''
         p = f'p < {2/r.n_boot:.3f}' if r.p == 0 else f'p = {r.p:.3f}'  # the resolution of n_boot draws
         lines.append(f"{r.task:<13} {r.metric:<11} {r.a:<14} − {r.b:<7} {r.delta:+8.3f}  [{r.lo:+.3f}, {r.hi:+.3f}]  "
-                     f"{p:<9}  (n = {r.n_examples}, seeds {r.seeds_a} vs {r.seeds_b}) {better}".rstrip())
+                     f"{p:<9}  (n = {r.n_examples}, seeds {r.seeds_a} vs {r.seeds_b}{' resampled' if r.get('seeds_resampled') else ''}) "
+                     f"{better}".rstrip())
     return '\n'.join(lines)
 
 # %% ../nbs/30_correlation_analysis.ipynb #61f6ed6f
@@ -507,11 +518,11 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     return out
 
 PAGE_TITLES = (  # file name prefix -> section title of the results page, longest prefixes first
-    ('ablations_paired_', 'Each ablation (and Random) against IGDS, paired bootstrap over test examples: '),
+    ('ablations_paired_', 'Each ablation (and Random) against IGDS, paired bootstrap over test examples (and seeds): '),
     ('ablations', 'Ablations (change vs IGDS)'), ('main_table', 'Main table (mean ± std over seeds, change vs Full)'),
     ('main', 'Main table as grouped bars'), ('correlation_', "Change of F*'s activation on test inputs vs task gain: "),
     ('correlation', "Correlation of the change of F*'s activation with the task gain"),
-    ('paired_', 'Each method against Random, paired bootstrap over test examples: '),
+    ('paired_', 'Each method against Random, paired bootstrap over test examples (and seeds): '),
     ('selection_', 'What each selection favoured: '), ('overlap_', 'Overlap of the selections (Jaccard): '),
     ('delta_alpha_', 'Δ_j against the amplification α: '), ('stability_', 'Stability of the candidates and F*: '))
 

@@ -250,8 +250,8 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     d = _seed_mean(sa, rng, resample_seeds) - _seed_mean(sb, rng, resample_seeds)
     boot = d[1:]
     return dict(model=ra[0]['cell']['model'], task=task, a=a, b=b, metric=metric, n_examples=len(ids),
-                seeds_a=len(ra), seeds_b=len(rb), seeds_resampled=resample_seeds and max(len(ra), len(rb)) > 1, delta=float(d[0]), lo=float(np.percentile(boot, 2.5)),
-                hi=float(np.percentile(boot, 97.5)), p=float(min(1.0, 2*min((boot <= 0).mean(), (boot >= 0).mean()))),
+                seeds_a=len(ra), seeds_b=len(rb), seeds_resampled=resample_seeds and max(len(ra), len(rb)) > 1,
+                delta=float(d[0]), lo=float(np.percentile(boot, 2.5)), hi=float(np.percentile(boot, 97.5)), p=float(min(1.0, 2*min((boot <= 0).mean(), (boot >= 0).mean()))),
                 n_boot=n_boot)
 
 # %% ../nbs/30_correlation_analysis.ipynb #f087f45e

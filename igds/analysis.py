@@ -251,8 +251,8 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     boot = d[1:]
     return dict(model=ra[0]['cell']['model'], task=task, a=a, b=b, metric=metric, n_examples=len(ids),
                 seeds_a=len(ra), seeds_b=len(rb), seeds_resampled=resample_seeds and max(len(ra), len(rb)) > 1,
-                delta=float(d[0]), lo=float(np.percentile(boot, 2.5)), hi=float(np.percentile(boot, 97.5)), p=float(min(1.0, 2*min((boot <= 0).mean(), (boot >= 0).mean()))),
-                n_boot=n_boot)
+                delta=float(d[0]), lo=float(np.percentile(boot, 2.5)), hi=float(np.percentile(boot, 97.5)),
+                p=float(min(1.0, 2*min((boot <= 0).mean(), (boot >= 0).mean()))), n_boot=n_boot)
 
 # %% ../nbs/30_correlation_analysis.ipynb #f087f45e
 def paired_table(examples:dict, task:str, ref:str='random', metrics:Optional[list]=None, methods:Optional[list]=None,
@@ -271,9 +271,9 @@ def format_paired_table(t:pd.DataFrame)->str:
     for _, r in t.iterrows():
         better = '(lower is better)' if r.metric in LOWER_IS_BETTER else ''
         p = f'p < {2/r.n_boot:.3f}' if r.p == 0 else f'p = {r.p:.3f}'  # the resolution of n_boot draws
+        seeds = f"seeds {r.seeds_a} vs {r.seeds_b}" + (' resampled' if r.get('seeds_resampled') else '')
         lines.append(f"{r.task:<13} {r.metric:<11} {r.a:<14} − {r.b:<7} {r.delta:+8.3f}  [{r.lo:+.3f}, {r.hi:+.3f}]  "
-                     f"{p:<9}  (n = {r.n_examples}, seeds {r.seeds_a} vs {r.seeds_b}{' resampled' if r.get('seeds_resampled') else ''}) "
-                     f"{better}".rstrip())
+                     f"{p:<9}  (n = {r.n_examples}, {seeds}) {better}".rstrip())
     return '\n'.join(lines)
 
 # %% ../nbs/30_correlation_analysis.ipynb #61f6ed6f

@@ -4,7 +4,7 @@
 
 # %% ../nbs/40_grid.ipynb #02e652c0
 from __future__ import annotations
-import contextlib, functools, json, os, shutil, subprocess, sys, time, traceback
+import contextlib, datetime, functools, json, os, shutil, subprocess, sys, time, traceback
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -17,14 +17,14 @@ from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'method_spec',
-           'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features', 'task_stability',
-           'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile', 'write_metrics',
-           'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_lock',
-           'cell_status', 'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared',
-           'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds',
-           'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo',
-           'register_cli']
+__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
+           'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features',
+           'task_stability', 'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile',
+           'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template',
+           'cell_lock', 'cell_status', 'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds',
+           'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds',
+           'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args', 'run_grid_cli',
+           'run_demo', 'register_cli', 'attempt_record', 'note_attempt', 'with_attempts']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -373,6 +373,7 @@ def _copy_results(cell:Cell, runs, results):
     m = load_json(d/'metrics.json')
     if 'shared_seconds' not in m and (s := shared_seconds(d/'run.ipynb')) is not None:
         m = dict(m, shared_seconds=s); save_json(m, d/'metrics.json')
+    if (m2 := with_attempts(m, d)) is not m: m = m2; save_json(m, d/'metrics.json')
     save_json(example_record(d), cell.examples(results))
     save_json(m, dest)
     for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
@@ -458,6 +459,8 @@ def run_cell(cell:Cell, params:dict, runs, results, force:bool=False, kernel:str
         (d/'failed.json').unlink(missing_ok=True)
         if force: (d/GEN_PARTIAL).unlink(missing_ok=True)
         if _finished(d) and not force: _copy_results(cell, runs, results); return 'done'  # ran, but was not copied
+        if force: (d/ATTEMPTS).unlink(missing_ok=True)  # a forced rerun is timed from scratch
+        else: note_attempt(d)  # an earlier execution cut short (killed or failed): keep what it took
         t0 = time.time()
         try:
             pm.execute_notebook(str(template('run')), str(d/'run.ipynb'), parameters=params, kernel_name=kernel,
@@ -690,3 +693,43 @@ def register_cli(sub):
                        description=run_demo.__doc__)
     d.add_argument('--runs', default='runs/demo'); d.add_argument('--force', action='store_true')
     d.set_defaults(func=run_demo)
+
+# %% ../nbs/40_grid.ipynb #79b0a73c
+ATTEMPTS = 'attempts.json'  # a cell's earlier executions, cut short
+
+def _ts(s:str)->float: "Seconds since the epoch of an ISO time (papermill's)."; return datetime.datetime.fromisoformat(s).timestamp()
+
+def attempt_record(nb_path)->Optional[dict]:
+    """What one execution of `run.ipynb` took: {start, seconds, shared_seconds, status}, the status `finished` (every
+    code cell ran), `failed` (it ended early: a cell raised or timed out) or `killed` (no end time: a cell still running
+    then counts until the notebook's last write). None if it never started."""
+    p = Path(nb_path)
+    if not p.exists(): return None
+    nb = json.loads(p.read_text(encoding='utf-8')); pm = nb.get('metadata', {}).get('papermill', {})
+    if not pm.get('start_time'): return None
+    last = p.stat().st_mtime
+    def took(m):  # a notebook cell's seconds; one running when the execution stopped: until the last write
+        if isinstance(m.get('duration'), (int, float)): return m['duration']
+        return max(0., last - _ts(m['start_time'])) if m.get('start_time') else 0.
+    shared = sum(took(c['metadata'].get('papermill', {})) for c in nb['cells']
+                 if c['cell_type'] == 'code' and any(k in ''.join(c['source']) for k in SHARED_CALLS))
+    ended = isinstance(pm.get('duration'), (int, float))
+    ran = all(c['metadata'].get('papermill', {}).get('end_time') for c in nb['cells'] if c['cell_type'] == 'code')
+    return dict(start=pm['start_time'], seconds=round(pm['duration'] if ended else max(0., last - _ts(pm['start_time'])), 1),
+                shared_seconds=round(shared, 1), status='killed' if not ended else 'finished' if ran else 'failed')
+
+def note_attempt(d)->Optional[dict]:
+    "Append what the cell folder `d`'s last execution of `run.ipynb` took to its `attempts.json` (once per execution); the record."
+    if (rec := attempt_record(Path(d)/'run.ipynb')) is None: return None
+    f = Path(d)/ATTEMPTS; prev = load_json(f) if f.exists() else []
+    if rec['start'] not in {a['start'] for a in prev}: save_json(prev + [rec], f)
+    return rec
+
+def with_attempts(m:dict, d)->dict:
+    """A finished cell's metrics `m` with its earlier executions (`attempts.json` in its folder `d`) added to `seconds` and
+    `shared_seconds` and listed in `earlier_attempts`; `m` itself when there were none or they are in already."""
+    f = Path(d)/ATTEMPTS
+    if 'earlier_attempts' in m or not f.exists(): return m
+    prev = load_json(f)
+    return dict(m, seconds=round(m['seconds'] + sum(a['seconds'] for a in prev), 1),
+                shared_seconds=round((m.get('shared_seconds') or 0.) + sum(a['shared_seconds'] for a in prev), 1), earlier_attempts=prev)

@@ -115,3 +115,21 @@ def test_selection_profile_is_recorded_and_filled_later(grid_run):
         assert G.fill_profiles(grid_run['results'], grid_run['runs']) == [f]
         assert json.loads(f.read_text())['selection'] == sel == json.loads((run/'metrics.json').read_text())['selection']
         assert G.fill_profiles(grid_run['results'], grid_run['runs']) == []
+
+def test_a_cell_cut_short_counts_its_earlier_executions(tmp_path):
+    "A cell that failed (here: papermill's per-cell timeout) and then finished has both executions in its `seconds`."
+    runs, results = tmp_path/'runs', tmp_path/'results'
+    cell = G.Cell('tiny-random', 'translation', 'random', 0)
+    preset = dict(G.PRESETS['tiny'], params=dict(G.PRESETS['tiny']['params'], sae='auto', stability=False))
+    params = G.cell_params(cell, preset, str(runs))
+    assert G.run_cell(cell, params, runs, results, timeout=1, progress=False) == 'failed'  # the imports take longer
+    first = G.attempt_record(cell.dir(runs)/'run.ipynb')
+    assert first['status'] == 'failed' and first['seconds'] > 0
+    assert G.run_cell(cell, params, runs, results, progress=False) == 'done'
+    m = json.loads(cell.result(results).read_text())
+    last = G.attempt_record(cell.dir(runs)/'run.ipynb')
+    assert last['status'] == 'finished' and m['earlier_attempts'] == [first]
+    # the last execution's own seconds, timed inside the kernel, start after its start-up: a little under papermill's
+    assert last['seconds'] - 30 < m['seconds'] - first['seconds'] <= last['seconds']
+    assert m['shared_seconds'] == pytest.approx(last['shared_seconds'] + first['shared_seconds'], abs=0.2)
+    assert json.loads((cell.dir(runs)/'metrics.json').read_text())['seconds'] == m['seconds']

@@ -370,10 +370,9 @@ def _finished(d:Path)->bool: return (d/'metrics.json').exists() and 'cell' in lo
 def _copy_results(cell:Cell, runs, results):
     d = cell.dir(runs); dest = cell.result(results)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    m = load_json(d/'metrics.json')
-    if 'shared_seconds' not in m and (s := shared_seconds(d/'run.ipynb')) is not None:
-        m = dict(m, shared_seconds=s); save_json(m, d/'metrics.json')
-    if (m2 := with_attempts(m, d)) is not m: m = m2; save_json(m, d/'metrics.json')
+    m = m0 = load_json(d/'metrics.json')
+    if 'shared_seconds' not in m and (s := shared_seconds(d/'run.ipynb')) is not None: m = dict(m, shared_seconds=s)
+    if (m := with_attempts(m, d)) is not m0: save_json(m, d/'metrics.json')
     save_json(example_record(d), cell.examples(results))
     save_json(m, dest)
     for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
@@ -427,13 +426,17 @@ def fill_profiles(results, runs)->list:
 
 SHARED_CALLS = ('G.base_eval(', 'G.task_features(')  # the calls of `run.ipynb`'s once-per-task sections
 
+def _shared_cells(nb:dict)->list:
+    "The papermill metadata of an executed `run.ipynb`'s once-per-task cells (those calling `SHARED_CALLS`)."
+    return [c['metadata'].get('papermill', {}) for c in nb['cells']
+            if c['cell_type'] == 'code' and any(k in ''.join(c['source']) for k in SHARED_CALLS)]
+
 def shared_seconds(nb_path)->Optional[float]:
     """Seconds an executed `run.ipynb` spent in its once-per-task sections (the base model's scores; recall, filtering,
     stability): the cell's share of work done once per model × task, near 0 when it was found on disk. None if not run."""
     if not Path(nb_path).exists(): return None
     nb = json.loads(Path(nb_path).read_text(encoding='utf-8'))
-    ds = [c['metadata'].get('papermill', {}).get('duration') for c in nb['cells']
-          if c['cell_type'] == 'code' and any(k in ''.join(c['source']) for k in SHARED_CALLS)]
+    ds = [m.get('duration') for m in _shared_cells(nb)]
     return round(sum(ds), 1) if ds and all(isinstance(x, (int, float)) for x in ds) else None
 
 def fill_shared(results, runs)->list:
@@ -711,8 +714,7 @@ def attempt_record(nb_path)->Optional[dict]:
     def took(m):  # a notebook cell's seconds; one running when the execution stopped: until the last write
         if isinstance(m.get('duration'), (int, float)): return m['duration']
         return max(0., last - _ts(m['start_time'])) if m.get('start_time') else 0.
-    shared = sum(took(c['metadata'].get('papermill', {})) for c in nb['cells']
-                 if c['cell_type'] == 'code' and any(k in ''.join(c['source']) for k in SHARED_CALLS))
+    shared = sum(map(took, _shared_cells(nb)))
     ended = isinstance(pm.get('duration'), (int, float))
     ran = all(c['metadata'].get('papermill', {}).get('end_time') for c in nb['cells'] if c['cell_type'] == 'code')
     return dict(start=pm['start_time'], seconds=round(pm['duration'] if ended else max(0., last - _ts(pm['start_time'])), 1),
@@ -732,4 +734,5 @@ def with_attempts(m:dict, d)->dict:
     if 'earlier_attempts' in m or not f.exists(): return m
     prev = load_json(f)
     return dict(m, seconds=round(m['seconds'] + sum(a['seconds'] for a in prev), 1),
-                shared_seconds=round((m.get('shared_seconds') or 0.) + sum(a['shared_seconds'] for a in prev), 1), earlier_attempts=prev)
+                shared_seconds=round((m.get('shared_seconds') or 0.) + sum(a['shared_seconds'] for a in prev), 1),
+                earlier_attempts=prev)

@@ -22,21 +22,23 @@ def evaluate(model, tokenizer, task, examples, cfg:EvalConfig=EvalConfig(), prog
     t0 = time.time()
     kw = dict(max_new_tokens=cfg.max_new_tokens or task.max_new_tokens, batch_size=cfg.batch_size,
               stop=stop_strings(tokenizer), progress=progress)
-    preds = (generate(model, tokenizer, prompts, **kw) if resume is None
-             else _generate_resumable(model, tokenizer, prompts, [ex['id'] for ex in examples], resume, **kw))
+    preds, reused = ((generate(model, tokenizer, prompts, **kw), 0) if resume is None
+                     else _generate_resumable(model, tokenizer, prompts, [ex['id'] for ex in examples], resume, **kw))
     gen_s = time.time() - t0
     refs = [ex['references'] for ex in examples]
     metrics = task.metric(preds, refs)
     nll = response_nll(model, tokenizer, examples, cfg.batch_size, task.max_length, progress) if cfg.nll else None
     if nll is not None: metrics['ref_nll'] = float(np.nanmean(nll))
-    metrics.update(n=len(prompts), gen_seconds=round(gen_s, 2), examples_per_s=round(len(prompts)/max(gen_s, 1e-9), 3))
+    made = len(prompts) - reused  # the speed is that of this run's generations; None when all were read back
+    metrics.update(n=len(prompts), reused=reused, gen_seconds=round(gen_s, 2),
+                   examples_per_s=round(made/max(gen_s, 1e-9), 3) if made else None)
     outputs = [dict(id=ex['id'], prediction=p, reference=ex['references'][0], **({'nll': float(v)} if nll is not None else {}))
                for ex, p, v in zip(examples, preds, nll if nll is not None else [None]*len(preds))]
     return dict(metrics=metrics, outputs=outputs)
 
 # %% ../nbs/21_evaluation.ipynb #d0016468
-def _generate_resumable(model, tokenizer, prompts:list, ids:list, resume, batch_size:int=8, chunk_batches:int=4, **kw)->list:
-    "Greedy completions, saved to `resume` (JSON lines) as they finish and read back on a rerun."
+def _generate_resumable(model, tokenizer, prompts:list, ids:list, resume, batch_size:int=8, chunk_batches:int=4, **kw)->tuple:
+    "Greedy completions, saved to `resume` (JSON lines) as they finish and read back on a rerun; also how many were read back."
     resume = Path(resume); done = {}
     if resume.exists():
         for line in resume.read_text(encoding='utf-8').splitlines():
@@ -52,7 +54,7 @@ def _generate_resumable(model, tokenizer, prompts:list, ids:list, resume, batch_
         with open(resume, 'a', encoding='utf-8') as f:
             for i, p in zip(part, out): done[ids[i]] = p; f.write(json.dumps(dict(id=ids[i], prediction=p), ensure_ascii=False) + '\n')
             f.flush(); os.fsync(f.fileno())
-    return [done[x] for x in ids]
+    return [done[x] for x in ids], len(ids) - len(todo)
 
 # %% ../nbs/21_evaluation.ipynb #5396c78c
 def save_eval(result:dict, out:Path, **configs)->Path:

@@ -241,7 +241,7 @@ def write_metrics(C, result:dict, base:dict, before:dict, act_after:dict, ids:li
     "The cell's `metrics.json` (what `figures/results/` holds)."
     from igds.evaluate import save_eval
     m, b = result['metrics'], base['metrics']
-    gain = {k: m[k] - b[k] for k in m if k in b and isinstance(m[k], (int, float)) and k not in ('n', 'gen_seconds', 'examples_per_s')}
+    gain = {k: m[k] - b[k] for k in m if k in b and isinstance(m[k], (int, float)) and k not in ('n', 'reused', 'gen_seconds', 'examples_per_s')}
     ft = load_json(C.dir/'finetune.json')
     cell = dict(model=C.model.name, task=C.task.name, method=C.method, seed=C.seed, budget=C.budget, layer=C.layer)
     save_eval(result, C.dir, model=C.model, task=C.task, select=C.select, finetune=C.finetune, eval=C.eval)

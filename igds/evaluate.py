@@ -13,9 +13,11 @@ from .models import load_model, generate, model_tag
 from .tasks import get_task, format_prompt, stop_strings, response_nll, data_args
 
 # %% auto #0
-__all__ = ['evaluate', 'save_eval', 'format_table', 'run_evaluate', 'register_cli']
+__all__ = ['RUN_STATS', 'evaluate', 'save_eval', 'format_table', 'run_evaluate', 'register_cli']
 
 # %% ../nbs/21_evaluation.ipynb #89622ac7
+RUN_STATS = ('n', 'reused', 'gen_seconds', 'examples_per_s')  # bookkeeping in `metrics`, not scores
+
 def evaluate(model, tokenizer, task, examples, cfg:EvalConfig=EvalConfig(), progress:bool=True, resume=None)->dict:
     "Metrics and per-example outputs of `model` on `examples` (rows of a task split); `resume`: file keeping finished generations."
     prompts = [format_prompt(tokenizer, ex['instruction']) for ex in examples]

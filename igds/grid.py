@@ -239,9 +239,9 @@ def _scores(cell_dir)->Optional[np.ndarray]:
 def write_metrics(C, result:dict, base:dict, before:dict, act_after:dict, ids:list, n_pool:int, seconds:float,
                   features_path=None, stability_path=None)->Path:
     "The cell's `metrics.json` (what `figures/results/` holds)."
-    from igds.evaluate import save_eval
+    from igds.evaluate import save_eval, RUN_STATS
     m, b = result['metrics'], base['metrics']
-    gain = {k: m[k] - b[k] for k in m if k in b and isinstance(m[k], (int, float)) and k not in ('n', 'reused', 'gen_seconds', 'examples_per_s')}
+    gain = {k: m[k] - b[k] for k in m if k in b and isinstance(m[k], (int, float)) and k not in RUN_STATS}
     ft = load_json(C.dir/'finetune.json')
     cell = dict(model=C.model.name, task=C.task.name, method=C.method, seed=C.seed, budget=C.budget, layer=C.layer)
     save_eval(result, C.dir, model=C.model, task=C.task, select=C.select, finetune=C.finetune, eval=C.eval)

@@ -340,6 +340,10 @@ def _save(fig, path)->Path:
     fig.savefig(path, dpi=130); _plt().close(fig)
     return path
 
+def _score_axis(ax):
+    "A score panel's y axis: from 0 (scores are not negative) to at least 1, so that a panel of zeros does not run from -0.05 to 0.05."
+    ax.set_ylim(0, max(ax.get_ylim()[1], 1))
+
 def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png', methods:Optional[list]=None,
               model:Optional[str]=None, metrics:Optional[Sequence[str]]=None)->Path:
     """A column per task and a row per metric (the task's primary metric and the reference NLL, or each of `metrics`);
@@ -368,6 +372,7 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
         base = g[f'base_{k}'].mean() if f'base_{k}' in g else np.nan
         if np.isfinite(base) and k != 'ref_nll':
             ax.axhline(base, ls='--', color='0.35', lw=1, label='base model'); ax.legend(fontsize=7, loc='best')
+        if k != 'ref_nll': _score_axis(ax)
         ax.set_xticks(x); ax.set_xticklabels(ms, rotation=30, ha='right'); ax.set_xlim(-0.6, len(ms) - 0.4)
         ax.set_title(t + (f'\n(base model {base:.3f})' if np.isfinite(base) and k == 'ref_nll' else ''), fontsize=10)
         ax.set_ylabel(k + {'ref_nll': ' (lower is better)', 'exact_match': ' (%)'}.get(k, ''))

@@ -11,29 +11,25 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from tqdm.auto import tqdm
-from .config import stable_hash, save_json, load_json, atomic_write
+from .config import stable_hash, save_json, load_json, atomic_write, TOKEN_CLASSES, as_classes
 from .models import resid_at
-from .tasks import encode, collate
+from .tasks import encode, collate, class_mask
 
 # %% auto #0
-__all__ = ['SPANS', 'token_mask', 'batch_stats', 'stats_key', 'collect_stats', 'load_stats', 'feature_freq', 'feature_max']
+__all__ = ['token_mask', 'batch_stats', 'stats_key', 'collect_stats', 'load_stats', 'feature_freq', 'feature_max']
 
 # %% ../nbs/04_activations.ipynb #6d5277c8
-SPANS = {'all': None, 'prompt': 0, 'response': 1}
-
-def token_mask(batch:dict, span:str='all')->torch.Tensor:
-    "Positions that count: kept (not position 0, not special) and inside `span` (all, prompt, response)."
-    if span not in SPANS: raise ValueError(f"span={span!r} is not one of {list(SPANS)}")
-    keep = batch['keep'].bool()
-    return keep if SPANS[span] is None else keep & (batch['span'] == SPANS[span])
+def token_mask(batch:dict, classes=TOKEN_CLASSES)->torch.Tensor:
+    "Positions that count: kept (not position 0, not special) and of one of the token `classes`."
+    return class_mask(batch, classes)
 
 # %% ../nbs/04_activations.ipynb #0a091e9a
 @torch.no_grad()
-def batch_stats(model, sae, layer:int, batch:dict, span:str='all')->list:
+def batch_stats(model, sae, layer:int, batch:dict, classes=TOKEN_CLASSES)->list:
     "Per example of `batch`: (features that fire, their max, sum and firing-token count, tokens counted)."
     dev = model.device
     h = resid_at(model, batch['input_ids'].to(dev), batch['attention_mask'].to(dev), layer)
-    m = token_mask(batch, span).to(dev)
+    m = token_mask(batch, classes).to(dev)
     acts = sae.encode(h[m].float()).cpu()
     out, s = [], 0
     for n in m.sum(1).tolist():
@@ -51,41 +47,41 @@ def _save_shard(path:Path, rows:list):
         arrs[k] = np.concatenate([r[i] for r in rows]) if rows else np.zeros(0)
     buf = io.BytesIO(); np.savez(buf, **arrs); atomic_write(path, buf.getvalue())
 
-def _shard_rows(model, tokenizer, sae, layer, examples, span, batch_size, max_length)->list:
+def _shard_rows(model, tokenizer, sae, layer, examples, classes, batch_size, max_length)->list:
     enc = [encode(tokenizer, ex, max_length) for ex in examples]
     order = sorted(range(len(enc)), key=lambda i: len(enc[i]['input_ids']))
     rows = [None]*len(enc)
     for s in range(0, len(order), batch_size):
         idx = order[s:s+batch_size]
-        for i, r in zip(idx, batch_stats(model, sae, layer, collate([enc[i] for i in idx], tokenizer.pad_token_id), span)): rows[i] = r
+        for i, r in zip(idx, batch_stats(model, sae, layer, collate([enc[i] for i in idx], tokenizer.pad_token_id), classes)): rows[i] = r
     return rows
 
 # %% ../nbs/04_activations.ipynb #e4e43c4a
-def stats_key(examples, sae, layer:int, span:str, max_length:Optional[int])->str:
-    "What a stats folder holds: the example ids, the SAE (width, hook, a weight checksum), the layer, span and cut."
+def stats_key(examples, sae, layer:int, classes, max_length:Optional[int])->str:
+    "What a stats folder holds: the example ids, the SAE (width, hook, a weight checksum), the layer, token classes and cut."
     w = float(sae.W_enc.detach().double().sum()) if hasattr(sae, 'W_enc') else None
     return stable_hash(dict(ids=list(examples['id']) if hasattr(examples, 'column_names') else [e['id'] for e in examples],
                             d_sae=sae.cfg.d_sae, hook=sae.cfg.metadata.hook_name, w=round(w, 4) if w is not None else None,
-                            layer=layer, span=span, max_length=max_length), 16)
+                            layer=layer, classes=list(as_classes(classes)), max_length=max_length), 16)
 
-def collect_stats(model, tokenizer, sae, layer:int, examples, folder, span:str='all', batch_size:int=8,
+def collect_stats(model, tokenizer, sae, layer:int, examples, folder, classes=TOKEN_CLASSES, batch_size:int=8,
                   shard_size:int=128, max_length:Optional[int]=512, progress:bool=True, desc:str='feature stats')->Path:
     "Per-example feature statistics of `examples` (rows with id, instruction, response) in sparse shards in `folder`."
     folder = Path(folder); folder.mkdir(parents=True, exist_ok=True)
-    key = stats_key(examples, sae, layer, span, max_length)
-    meta = dict(key=key, n_examples=len(examples), d_sae=sae.cfg.d_sae, layer=layer, span=span, shard_size=shard_size,
+    classes = as_classes(classes); key = stats_key(examples, sae, layer, classes, max_length)
+    meta = dict(key=key, n_examples=len(examples), d_sae=sae.cfg.d_sae, layer=layer, classes=list(classes), shard_size=shard_size,
                 max_length=max_length, hook=sae.cfg.metadata.hook_name)
     if (folder/'meta.json').exists():
         old = load_json(folder/'meta.json')
         if old.get('key') != key or old.get('shard_size') != shard_size:
-            raise ValueError(f"{folder} holds statistics of other examples or another SAE/layer/span; use another folder or delete it")
+            raise ValueError(f"{folder} holds statistics of other examples or another SAE/layer/classes; use another folder or delete it")
     else: save_json(meta, folder/'meta.json')
     shards = range(0, len(examples), shard_size)
     for k, s in enumerate(tqdm(shards, desc=desc, unit='shard', disable=not progress)):
         f = folder/f'shard-{k:05d}.npz'
         if f.exists(): continue
         part = examples.select(range(s, min(s+shard_size, len(examples)))) if hasattr(examples, 'select') else examples[s:s+shard_size]
-        _save_shard(f, _shard_rows(model, tokenizer, sae, layer, part, span, batch_size, max_length))
+        _save_shard(f, _shard_rows(model, tokenizer, sae, layer, part, classes, batch_size, max_length))
     save_json(dict(meta, complete=True), folder/'meta.json')
     return folder
 

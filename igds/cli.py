@@ -10,7 +10,7 @@ import argparse, importlib, sys
 __all__ = ['STAGE_MODULES', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #21cb5d10
-STAGE_MODULES = ['igds.evaluate', 'igds.sae', 'igds.recall', 'igds.intervene', 'igds.select', 'igds.finetune',
+STAGE_MODULES = ['igds.evaluate', 'igds.sae', 'igds.recall', 'igds.intervene', 'igds.select', 'igds.report', 'igds.finetune',
                  'igds.analysis', 'igds.grid']
 
 def build_parser()->argparse.ArgumentParser:

@@ -11,9 +11,9 @@ from typing import Literal, Optional, Union, get_args, get_origin
 import yaml
 
 # %% auto #0
-__all__ = ['Config', 'stable_hash', 'jaccard', 'atomic_write', 'save_json', 'load_json', 'save_config', 'load_config',
-           'ModelConfig', 'TaskConfig', 'SAEConfig', 'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig',
-           'EvalConfig', 'git_sha', 'versions', 'provenance', 'igds_cache']
+__all__ = ['TOKEN_CLASSES', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write', 'save_json', 'load_json',
+           'save_config', 'load_config', 'ModelConfig', 'TaskConfig', 'SAEConfig', 'RecallConfig', 'FilterConfig',
+           'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'git_sha', 'versions', 'provenance', 'igds_cache']
 
 # %% ../nbs/00_config.ipynb #b03ae529
 def _choices(tp):
@@ -42,8 +42,10 @@ class Config:
 
     @classmethod
     def from_dict(cls, d:dict, source:str='dict'):
-        "Build from a mapping; unknown keys are an error that names them."
+        "Build from a mapping; unknown keys are an error that names them (a legacy `span` is read as its classes)."
         names = {f.name for f in fields(cls)}
+        if 'span' in d and 'span' not in names and 'classes' in names: d = {**{k: v for k, v in d.items() if k != 'span'},
+                                                                            'classes': as_classes(d['span'])}
         unknown = sorted(set(d) - names)
         if unknown: raise ValueError(f"{source}: unknown {cls.__name__} key(s) {unknown}; known: {sorted(names)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k,v in d.items()})
@@ -60,6 +62,17 @@ class Config:
 def _plain(v): return list(v) if isinstance(v, tuple) else v
 
 # %% ../nbs/00_config.ipynb #f648cd63
+TOKEN_CLASSES = ('template', 'content', 'response')  # method.md §4; the order is the class index `encode` writes
+_SPAN_CLASSES = {'all': TOKEN_CLASSES, 'prompt': ('template', 'content'), 'response': ('response',)}
+
+def as_classes(v, field:str='classes')->tuple:
+    "Token classes from a tuple, a comma-separated string, or a legacy span name (all, prompt, response)."
+    if isinstance(v, str): v = _SPAN_CLASSES.get(v, tuple(x.strip() for x in v.split(',') if x.strip()))
+    v = tuple(v)
+    bad = [c for c in v if c not in TOKEN_CLASSES]
+    if bad or not v: raise ValueError(f"{field}={v!r}: each class must be one of {list(TOKEN_CLASSES)} (at least one)")
+    return tuple(c for c in TOKEN_CLASSES if c in v)
+
 def stable_hash(obj, n:int=8)->str:
     "Hex digest of the canonical JSON of `obj`, cut to `n` characters."
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()[:n]
@@ -166,12 +179,15 @@ class RecallConfig(Config):
     n_candidates:int=64 # N_c
     generic_max_freq:float=0.9 # skip features firing on more than this share of generic examples
     freq:Literal['example','token']='example' # frequency per example (max over tokens > 0) or per token
-    span:Literal['all','prompt','response']='all' # tokens that count
+    classes:tuple=('content', 'response') # token classes that count (template, content, response; method.md §4)
+    tiebreak:Literal['lift','strength']='lift' # equal scores: higher freq_task/freq_generic first, or (v1) more probe activation
+    generic_file:Optional[str]=None # a user's own contrast text (.txt lines or .jsonl/.json with a `text` field)
     generic_size:int=512 # generic-text examples (the other tasks' training text)
     batch_size:int=8 # examples per forward
     def validate(self):
         if self.n_candidates <= 0: raise ValueError("RecallConfig.n_candidates must be > 0")
         if not 0 < self.generic_max_freq <= 1: raise ValueError("RecallConfig.generic_max_freq must be in (0, 1]")
+        object.__setattr__(self, 'classes', as_classes(self.classes, 'RecallConfig.classes'))
 
 # %% ../nbs/00_config.ipynb #ed578128
 @dataclass(frozen=True)
@@ -185,9 +201,11 @@ class FilterConfig(Config):
     tau:float=0.0 # keep features with Δ_j > τ
     max_features:int=16 # K: at most this many in F*
     alphas:tuple=(0.5, 1.0, 2.0, 4.0, 8.0) # the α sweep for the figure
+    classes:tuple=('content', 'response') # token classes where a feature is amplified (Δ is always on the response)
     batch_size:int=8 # examples per forward
     def validate(self):
         if self.max_features <= 0: raise ValueError("FilterConfig.max_features must be > 0")
+        object.__setattr__(self, 'classes', as_classes(self.classes, 'FilterConfig.classes'))
 
 # %% ../nbs/00_config.ipynb #10b8695d
 @dataclass(frozen=True)
@@ -197,9 +215,9 @@ class SelectConfig(Config):
     budget:float=0.5 # share of the pool (0, 1], or a count > 1
     seed:int=0 # random: the sampling seed
     frs_reduce:Literal['sum','mean']='sum' # FRS over tokens
-    frs_norm:Literal['none','probe_max']='none' # per-feature normalisation
+    frs_norm:Literal['none','probe_max','probe_mean']='none' # per-feature normalisation by a probe statistic
     frs_weight:Literal['none','delta']='none' # Δ-weighting of features
-    span:Literal['all','prompt','response']='all' # tokens the FRS sums over
+    classes:tuple=('content', 'response') # token classes the FRS sums over (template, content, response)
     loss_direction:Literal['highest','lowest']='highest' # Loss: which half is kept
     zip_k1:int=10000 # ZIP stage-1 candidates
     zip_k2:int=200 # ZIP stage-2 candidates
@@ -209,6 +227,7 @@ class SelectConfig(Config):
         if not self.budget > 0: raise ValueError(f"SelectConfig.budget must be > 0, got {self.budget}")
         if self.budget > 1 and self.budget != int(self.budget):
             raise ValueError(f"SelectConfig.budget: a count must be a whole number, got {self.budget}")
+        object.__setattr__(self, 'classes', as_classes(self.classes, 'SelectConfig.classes'))
 
 # %% ../nbs/00_config.ipynb #b3c2cd08
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 import torch
 from tqdm.auto import tqdm
-from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, atomic_write, jaccard
+from .config import (FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, atomic_write,
+                         jaccard, TOKEN_CLASSES)
 from .models import edit_resid, resid_at, hidden_from_resid, generate, token_logprobs, get_spec, model_tag
-from .tasks import encode, collate, format_prompt, stop_strings, data_args
+from .tasks import encode, collate, class_mask, format_prompt, stop_strings, data_args
 
 # %% auto #0
 __all__ = ['PRIMARY', 'feature_directions', 'feature_acts', 'amplify_edit', 'amplify', 'feature_edit', 'DevCache', 'loglik',
@@ -109,9 +110,11 @@ def feature_edit(sae, features:Sequence[int], cfg:FilterConfig=FilterConfig(), m
 
 # %% ../nbs/11_interventional_filtering.ipynb #124bf99d
 class DevCache:
-    "Residual after block `layer` of a dev set (batched, sorted by length), with each batch's keep and target masks."
+    "Residual after block `layer` of a dev set (batched, sorted by length), with each batch's edit (`keep`) and target masks."
     def __init__(self, model, tokenizer, examples, layer:int, batch_size:int=8, max_length:Optional[int]=None,
-                 progress:bool=True):
+                 progress:bool=True,
+                 classes=FilterConfig().classes, # token classes where a feature may be amplified (`keep`)
+                ):
         enc = [encode(tokenizer, ex, max_length) for ex in examples]
         order = sorted(range(len(enc)), key=lambda i: len(enc[i]['input_ids']))
         self.layer, self.n, self.batches = layer, len(enc), []
@@ -119,7 +122,8 @@ class DevCache:
         for s in tqdm(range(0, len(order), batch_size), desc=f'residual at layer {layer}', disable=not progress, leave=False):
             idx = order[s:s+batch_size]
             b = {k: v.to(dev) for k, v in collate([enc[i] for i in idx], tokenizer.pad_token_id).items()}
-            b.update(idx=idx, target=b['span'] == 1, resid=resid_at(model, b['input_ids'], b['attention_mask'], layer))
+            b.update(idx=idx, target=b['span'] == 1, resid=resid_at(model, b['input_ids'], b['attention_mask'], layer),
+                     keep=class_mask(b, classes))
             self.batches.append(b)
 
     def add_acts(self, sae, features:Sequence[int]):
@@ -274,7 +278,7 @@ def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cf
     max_probe = max_probe or _max_probe(recs)
     if cfg.mode == 'clamp' and max_probe is None: raise ValueError("mode='clamp' needs each candidate's probe maximum (max_act)")
     t0 = time.time()
-    cache = DevCache(model, tokenizer, dev_select, layer, cfg.batch_size, max_length, progress).add_acts(sae, ids)
+    cache = DevCache(model, tokenizer, dev_select, layer, cfg.batch_size, max_length, progress, cfg.classes).add_acts(sae, ids)
     base = loglik(model, cache)
     if cfg.metric == 'likelihood': delta = deltas(model, sae, cache, ids, cfg, max_probe, base=base, progress=progress, resume=resume)
     else:
@@ -290,7 +294,7 @@ def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cf
         out['alpha_sweep'] = dict(alphas=list(cfg.alphas), delta={str(j): v for j, v in sw.items()})
     if dev_check is not None:
         out['check'] = dict(split='dev_check', **check(model, sae, DevCache(model, tokenizer, dev_check, layer, cfg.batch_size,
-                                                       max_length, progress), kept, cfg, max_probe))
+                                                       max_length, progress, cfg.classes), kept, cfg, max_probe))
     out['seconds'] = round(time.time() - t0, 2)
     return out
 
@@ -368,7 +372,8 @@ def stats_recall(recall_folder, cfg=None, n_candidates:Optional[int]=None)->Call
     def recall_fn(idx):
         sub = _rows(sp, idx)
         return [c['feature'] for c in rank_candidates(feature_freq(sub, cfg.freq), fg, cfg.n_candidates, cfg.generic_max_freq, ge,
-                                                      strength=np.asarray(sub['sum'].sum(0)).ravel())]
+                                                      strength=np.asarray(sub['sum'].sum(0)).ravel(), tiebreak=cfg.tiebreak,
+                                                      n_generic=sg['max'].shape[0])]
     recall_fn.n_probe, recall_fn.probe_max = sp['max'].shape[0], feature_max(sp)
     return recall_fn
 

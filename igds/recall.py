@@ -4,31 +4,53 @@
 
 # %% ../nbs/10_feature_recall.ipynb #db1d6d96
 from __future__ import annotations
-import json, shutil
+import hashlib, json, shutil
 from pathlib import Path
 from typing import Optional
 import numpy as np
 from .config import ModelConfig, TaskConfig, SAEConfig, RecallConfig, stable_hash, save_json, load_json, provenance
 from .models import load_model, get_spec, model_tag
-from .tasks import make_splits, generic_text, get_task, data_args
+from .tasks import make_splits, generic_text, read_generic, get_task, data_args
 from .activations import collect_stats, load_stats, feature_freq, feature_max
 
 # %% auto #0
-__all__ = ['rank_candidates', 'recall_features', 'recall_dir', 'run_recall', 'format_candidates', 'cli_recall', 'register_cli']
+__all__ = ['rank_candidates', 'tie_report', 'recall_features', 'recall_dir', 'run_recall', 'format_candidates', 'cli_recall',
+           'register_cli']
 
 # %% ../nbs/10_feature_recall.ipynb #aea10d8b
-def rank_candidates(freq_task:np.ndarray, freq_generic:np.ndarray, n:int=64, generic_max_freq:float=0.9,
-                    generic_example_freq:Optional[np.ndarray]=None, strength:Optional[np.ndarray]=None)->list:
-    "Top `n` features by `freq_task - freq_generic`, among those firing on the probe and on <= `generic_max_freq` of generic examples."
+def rank_candidates(freq_task:np.ndarray, # per feature: share of probe examples (or tokens) where it fires
+                    freq_generic:np.ndarray, # the same on the generic text
+                    n:int=64, # N_c
+                    generic_max_freq:float=0.9, # skip features firing on more than this share of generic examples
+                    generic_example_freq:Optional[np.ndarray]=None, # per-example generic frequency for that rule
+                    strength:Optional[np.ndarray]=None, # total probe activation (only for tiebreak='strength')
+                    tiebreak:str='lift', # 'lift': (f_task+ε)/(f_generic+ε) first; 'strength': v1's total activation
+                    n_generic:Optional[int]=None, # generic examples (ε = 1/n_generic); None: ε = 1e-3
+                   )->list:
+    "Top `n` features by `freq_task - freq_generic` among those firing on the probe and on <= `generic_max_freq` of generic text."
     ge = freq_generic if generic_example_freq is None else generic_example_freq
     ok = (freq_task > 0) & (ge <= generic_max_freq)
     score = freq_task - freq_generic
+    eps = 1/n_generic if n_generic else 1e-3
+    lift = (freq_task + eps)/(freq_generic + eps)
+    if tiebreak == 'strength': second = np.zeros(len(score)) if strength is None else np.asarray(strength, dtype=float)
+    elif tiebreak == 'lift': second = lift
+    else: raise ValueError(f"tiebreak={tiebreak!r} is not one of ['lift', 'strength']")
     j = np.flatnonzero(ok)
-    # many features fire on every probe example and never on generic text: break such ties by the total activation
-    # on the probe (`strength`), then by feature id, rather than by id alone
-    s = np.zeros(len(score)) if strength is None else np.asarray(strength, dtype=float)
-    j = j[np.lexsort((j, -s[j], -score[j]))][:n]
-    return [dict(feature=int(i), freq_task=float(freq_task[i]), freq_generic=float(freq_generic[i]), score=float(score[i])) for i in j]
+    j = j[np.lexsort((j, -second[j], -np.round(score[j], 12)))][:n]
+    return [dict(feature=int(i), freq_task=float(freq_task[i]), freq_generic=float(freq_generic[i]), score=float(score[i]),
+                 lift=float(lift[i])) for i in j]
+
+def tie_report(cands:list, freq_task:np.ndarray, freq_generic:np.ndarray, eligible:Optional[np.ndarray]=None)->dict:
+    "How much of the ranking ties: candidates that share their score with another candidate, and features left out at the cut's score."
+    s = np.round(np.array([c['score'] for c in cands]), 12)
+    _, counts = np.unique(s, return_counts=True)
+    all_s = np.round(freq_task - freq_generic, 12)
+    ok = np.ones(len(all_s), bool) if eligible is None else eligible
+    picked = np.zeros(len(all_s), bool); picked[[c['feature'] for c in cands]] = True
+    cut = int(((all_s == s[-1]) & ok & ~picked).sum()) if len(s) else 0
+    return dict(n_tied=int(counts[counts > 1].sum()), n_distinct_scores=int(len(counts)),
+                top_score_count=int(counts[-1]) if len(counts) else 0, left_out_at_cut_score=cut)
 
 # %% ../nbs/10_feature_recall.ipynb #573902af
 def recall_features(model, tokenizer, sae, layer:int, probe, generic, cfg:RecallConfig=RecallConfig(), folder=None,
@@ -42,17 +64,19 @@ def recall_features(model, tokenizer, sae, layer:int, probe, generic, cfg:Recall
         raise ValueError(f"the generic text has {len(generic)} examples but RecallConfig.generic_size={cfg.generic_size}: "
                          f"lower --generic-size or use more data (--data-dir)")
     folder = Path(folder)
-    kw = dict(span=cfg.span, batch_size=cfg.batch_size, max_length=max_length, progress=progress)
+    kw = dict(classes=cfg.classes, batch_size=cfg.batch_size, max_length=max_length, progress=progress)
     sp = load_stats(collect_stats(model, tokenizer, sae, layer, probe, folder/'stats-probe', desc='probe', **kw))
     sg = load_stats(collect_stats(model, tokenizer, sae, layer, generic, folder/'stats-generic', desc='generic', **kw))
     ft, fg = feature_freq(sp, cfg.freq), feature_freq(sg, cfg.freq)
     ge = feature_freq(sg, 'example')
-    cands = rank_candidates(ft, fg, cfg.n_candidates, cfg.generic_max_freq, ge, strength=np.asarray(sp['sum'].sum(0)).ravel())
+    cands = rank_candidates(ft, fg, cfg.n_candidates, cfg.generic_max_freq, ge, strength=np.asarray(sp['sum'].sum(0)).ravel(),
+                            tiebreak=cfg.tiebreak, n_generic=len(generic))
     pmax = feature_max(sp)
     for c in cands: c['probe_max'] = float(pmax[c['feature']])
     summary = dict(n_probe=len(probe), n_generic=len(generic), d_sae=sae.cfg.d_sae, n_candidates=len(cands),
                    n_live_probe=int((ft > 0).sum()), n_always_on_generic=int((ge > cfg.generic_max_freq).sum()),
-                   probe_tokens=int(sp['n_tokens'].sum()), generic_tokens=int(sg['n_tokens'].sum()))
+                   probe_tokens=int(sp['n_tokens'].sum()), generic_tokens=int(sg['n_tokens'].sum()), classes=list(cfg.classes),
+                   ties=tie_report(cands, ft, fg, (ft > 0) & (ge <= cfg.generic_max_freq)))
     return dict(candidates=cands, summary=summary)
 
 # %% ../nbs/10_feature_recall.ipynb #b5b8c236
@@ -61,7 +85,9 @@ def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, sae_key:str, rcfg:Recall
     return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{stable_hash(_configs(mcfg, tcfg, sae_key, rcfg))}'
 
 def _configs(mcfg, tcfg, sae_key, rcfg)->dict:
-    return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict())
+    "What decides the recall run: the configs, the SAE and (for a user's generic file) that file's contents."
+    g = rcfg.generic_file and hashlib.sha256(Path(rcfg.generic_file).read_bytes()).hexdigest()[:16]
+    return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict(), **({'generic': g} if g else {}))
 
 def run_recall(mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig=SAEConfig(), rcfg:RecallConfig=RecallConfig(),
                runs='runs', force:bool=False, progress:bool=True, model=None, tokenizer=None, sae=None)->Path:
@@ -80,7 +106,7 @@ def run_recall(mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig=SAEConfig(), rc
     if len(splits['probe']) < tcfg.probe_size: raise ValueError(f"the probe set has {len(splits['probe'])} examples but {tcfg.probe_size} were asked")
     if model is None: model, tokenizer = load_model(mcfg)
     check_sae(sae, model, layer)
-    generic = generic_text(tcfg, rcfg.generic_size)
+    generic = read_generic(rcfg.generic_file, rcfg.generic_size) if rcfg.generic_file else generic_text(tcfg, rcfg.generic_size)
     r = recall_features(model, tokenizer, sae, layer, splits['probe'], generic, rcfg, out, tcfg.probe_size,
                         get_task(tcfg).max_length, progress)
     save_json(dict(r, layer=layer, configs=_configs(mcfg, tcfg, key, rcfg), sae_config=scfg.to_dict(), **provenance()),
@@ -101,8 +127,8 @@ def cli_recall(args):
     tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, probe_size=args.probe_size, pool_size=args.pool_size,
                       src_lang=args.src, tgt_lang=args.tgt)
     scfg = SAEConfig(source='path', path=args.sae_path) if args.sae_path else SAEConfig(source=args.sae_source)
-    rcfg = RecallConfig(n_candidates=args.n_candidates, generic_size=args.generic_size, span=args.span, freq=args.freq,
-                        batch_size=args.batch_size)
+    rcfg = RecallConfig(n_candidates=args.n_candidates, generic_size=args.generic_size, classes=args.classes, freq=args.freq,
+                        batch_size=args.batch_size, tiebreak=args.tiebreak, generic_file=args.generic)
     out = run_recall(mcfg, tcfg, scfg, rcfg, runs=args.runs, force=args.force)
     r = load_json(out/'candidates.json')
     print(format_candidates(r['candidates'], args.show)); print(json.dumps(r['summary'])); print(out)
@@ -116,7 +142,11 @@ def register_cli(sub):
     p.add_argument('--pool-size', type=int, default=1000, help='pool examples (the splits are disjoint)')
     p.add_argument('--generic-size', type=int, default=512, help='generic-text examples (the other tasks)')
     p.add_argument('--n-candidates', type=int, default=64, help='N_c')
-    p.add_argument('--span', default='all', choices=['all', 'prompt', 'response'], help='tokens that count')
+    d = RecallConfig()
+    p.add_argument('--classes', default=','.join(d.classes), help='token classes that count: template, content, response '
+                   '(comma-separated; all, prompt and response also work)')
+    p.add_argument('--tiebreak', default=d.tiebreak, choices=['lift', 'strength'], help='order of equal scores')
+    p.add_argument('--generic', default=None, help="contrast text: .txt lines or .jsonl/.json with 'text' (default: the other tasks)")
     p.add_argument('--freq', default='example', choices=['example', 'token'], help='frequency per example or per token')
     p.add_argument('--sae-source', default='auto', choices=['auto', 'pretrained', 'trained'], help='which SAE')
     p.add_argument('--sae-path', default=None, help='a local sae-lens SAE folder (overrides --sae-source)')

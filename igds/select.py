@@ -14,13 +14,14 @@ from tqdm.auto import tqdm
 from .config import SelectConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, igds_cache, atomic_write
 from .models import resid_at, load_model, get_spec, n_layers, model_tag
 from .tasks import encode, collate, get_task, make_splits, data_args
+from .config import TOKEN_CLASSES, as_classes
 
 # %% auto #0
-__all__ = ['COLUMNWISE', 'SPANS', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector',
-           'ScoreSelector', 'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint',
-           'FeatureSet', 'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'feature_stats',
-           'probe_max', 'frs_from_stats', 'token_activations', 'explain', 'explain_html', 'get_selector', 'run_dir',
-           'find_features', 'write_selection', 'run_select', 'register_cli']
+__all__ = ['COLUMNWISE', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector', 'ScoreSelector',
+           'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint', 'FeatureSet',
+           'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'feature_stats', 'class_sums',
+           'class_mass', 'probe_max', 'probe_mean', 'frs_from_stats', 'token_activations', 'explain', 'explain_html',
+           'get_selector', 'run_dir', 'find_features', 'write_selection', 'run_select', 'register_cli']
 
 # %% ../nbs/12_resonant_selection.ipynb #59a3486c
 def budget_count(budget, n:int)->int:
@@ -229,8 +230,6 @@ def random_sae(d_in:int=64, d_sae:int=256, arch:str='jumprelu', seed:int=0, hook
     return _random_sae(d_in, d_sae, seed=seed, hook=hook, arch=arch, threshold=threshold, k=k, bias=True)
 
 # %% ../nbs/12_resonant_selection.ipynb #402a0a73
-SPANS = ('all', 'prompt', 'response')
-
 class FRS(ScoreSelector):
     "IGDS: keep the examples with the highest Feature-Resonant Score."
     name = 'igds'
@@ -249,7 +248,7 @@ class FRS(ScoreSelector):
         self.cols = torch.tensor(self.fs.ids)
         self.W = sae.W_enc[:, self.cols].detach().contiguous() if sae_arch(sae) in COLUMNWISE else None
         self.cache_dir, self.progress, self.probe = cache_dir, progress, probe
-        self._probe_max = None
+        self._probe_stats = None
 
 # %% ../nbs/12_resonant_selection.ipynb #bedcd720
 def _frs_prepare(self, ex): return encode(self.tok, ex, self.max_length)
@@ -263,11 +262,11 @@ def _frs_acts(self, b:dict)->torch.Tensor:
 @torch.no_grad()
 def _frs_run(self, encs:list)->np.ndarray:
     b = collate(encs, self.tok.pad_token_id)
-    a, keep, span = _frs_acts(self, b), b['keep'].bool(), b['span']
+    a, keep, cls = _frs_acts(self, b), b['keep'].bool(), b['cls']
     out = []
-    for m in (keep, keep & (span == 0), keep & (span == 1)):
-        out += [(a*m[..., None]).sum(1), m.sum(1, keepdim=True).float()]
-    out.append((a*keep[..., None]).amax(1))
+    for k in range(len(TOKEN_CLASSES)):
+        m = keep & (cls == k)
+        out += [(a*m[..., None]).sum(1), m.sum(1, keepdim=True).float(), (a*m[..., None]).amax(1)]
     return torch.cat(out, 1).double().numpy()
 
 FRS.prepare, FRS._run = _frs_prepare, _frs_run
@@ -279,12 +278,12 @@ def _frs_key(self)->dict:
     h = hashlib.sha256(w.detach().float().cpu().numpy().tobytes())
     for name in ('threshold', 'b_dec'): 
         if hasattr(sae, name): h.update(getattr(sae, name).detach().float().cpu().numpy().tobytes())
-    return dict(kind='frs-stats', model=model_fingerprint(self.model), tok=tokenizer_fingerprint(self.tok), layer=self.layer,
+    return dict(kind='frs-stats-by-class', model=model_fingerprint(self.model), tok=tokenizer_fingerprint(self.tok), layer=self.layer,
                 features=list(self.fs.ids), sae=[sae_arch(sae), sae.cfg.normalize_activations, h.hexdigest()[:16]],
                 max_length=self.max_length)
 
 def feature_stats(self, pool)->np.ndarray:
-    "Per example: for each span (all, prompt, response) the per-feature sums and the token count, then per-feature maxima."
+    "Per example and token class (template, content, response): the per-feature sums, the token count, the per-feature maxima."
     pool = as_dataset(pool)
     return score_pool(pool, self.prepare, self._run, _frs_key(self), self.cfg.batch_size, self.chunk_size, self.cache_dir,
                       progress=self.progress, desc='FRS')
@@ -292,36 +291,54 @@ def feature_stats(self, pool)->np.ndarray:
 FRS.feature_stats = feature_stats
 
 # %% ../nbs/12_resonant_selection.ipynb #e8a505c0
+def class_sums(self, stats:np.ndarray, classes=None)->tuple:
+    "(per-feature sums n × |F*|, token counts n, per-feature maxima n × |F*|) over the token `classes` (default: the config's)."
+    k = len(self.fs.ids); w = 2*k + 1
+    ix = [TOKEN_CLASSES.index(c) for c in as_classes(self.cfg.classes if classes is None else classes)]
+    S = sum(stats[:, i*w:i*w+k] for i in ix); n = sum(stats[:, i*w+k] for i in ix)
+    return S, n, np.max([stats[:, i*w+k+1:i*w+w] for i in ix], axis=0)
+
+def class_mass(self, stats:np.ndarray)->dict:
+    "{class: each feature's activation summed over the examples of `stats` and the tokens of that class}."
+    return {c: self.class_sums(stats, (c,))[0].sum(0) for c in TOKEN_CLASSES}
+
 def _weights(self)->np.ndarray:
     k, w = len(self.fs.ids), np.ones(len(self.fs.ids))
     if self.cfg.frs_weight == 'delta':
         if self.fs.delta is None: raise ValueError(f"frs_weight='delta' needs Δ_j for every feature; {self.fs.source} has none")
         w = w*np.asarray(self.fs.delta)
-    if self.cfg.frs_norm == 'probe_max':
-        mx = np.asarray(self.probe_max(), dtype=float)
+    if self.cfg.frs_norm in ('probe_max', 'probe_mean'):
+        mx = np.asarray(self.probe_max() if self.cfg.frs_norm == 'probe_max' else self.probe_mean(), dtype=float)
         if (mx <= 0).any(): raise ValueError(f"feature(s) {[j for j, m in zip(self.fs.ids, mx) if m <= 0]} never fire on the "
-                                             f"probe set, so they cannot be normalised by their probe maximum")
+                                             f"probe set (in classes {list(self.cfg.classes)}), so frs_norm={self.cfg.frs_norm!r} "
+                                             f"cannot normalise them")
         w = w/mx
     return w
+
+def _probe_stats(self)->np.ndarray:
+    if self.probe is None: raise ValueError(f"frs_norm={self.cfg.frs_norm!r} needs the probe set: pass probe= to FRS")
+    if self._probe_stats is None: self._probe_stats = self.feature_stats(self.probe)
+    return self._probe_stats
 
 def probe_max(self)->np.ndarray:
     "Each feature's maximum activation over the probe set (from features.json, else computed on `probe`)."
     if self.fs.probe_max is not None: return np.asarray(self.fs.probe_max)
-    if self._probe_max is None:
-        if self.probe is None: raise ValueError("frs_norm='probe_max' needs the probe maxima: features.json has none, so pass probe=")
-        self._probe_max = self.feature_stats(self.probe)[:, -len(self.fs.ids):].max(0)
-    return self._probe_max
+    return self.class_sums(_probe_stats(self))[2].max(0)
+
+def probe_mean(self)->np.ndarray:
+    "Each feature's mean per-example sum over the probe set, on the counted classes."
+    return self.class_sums(_probe_stats(self))[0].mean(0)
 
 def frs_from_stats(self, stats:np.ndarray, per_feature:bool=False)->np.ndarray:
     "The FRS (or its per-feature terms, n × |F*|) from `feature_stats`."
-    k, i = len(self.fs.ids), SPANS.index(self.cfg.span)
-    S, n = stats[:, i*(k+1):i*(k+1)+k], stats[:, i*(k+1)+k]
+    S, n, _ = self.class_sums(stats)
     terms = S*_weights(self)
     if self.cfg.frs_reduce == 'mean':
         with np.errstate(invalid='ignore', divide='ignore'): terms = terms/n[:, None]
     return terms if per_feature else terms.sum(1)
 
-FRS._weights, FRS.probe_max, FRS.frs_from_stats = _weights, probe_max, frs_from_stats
+FRS.class_sums, FRS.class_mass, FRS._weights = class_sums, class_mass, _weights
+FRS.probe_max, FRS.probe_mean, FRS.frs_from_stats = probe_max, probe_mean, frs_from_stats
 
 # %% ../nbs/12_resonant_selection.ipynb #353e7dc5
 def _frs_score(self, pool)->np.ndarray:
@@ -329,22 +346,25 @@ def _frs_score(self, pool)->np.ndarray:
     return self.frs_from_stats(self.feature_stats(pool))
 
 def _frs_details(self, pool)->dict:
-    "Score, counted tokens and each feature's term."
-    st = self.feature_stats(pool); k = len(self.fs.ids); i = SPANS.index(self.cfg.span)
+    "Score, counted tokens, tokens per class and each feature's term."
+    st = self.feature_stats(pool)
     terms = self.frs_from_stats(st, per_feature=True)
-    return dict(score=terms.sum(1), n_tokens=st[:, i*(k+1)+k], **{f'f{j}': terms[:, c] for c, j in enumerate(self.fs.ids)})
+    counts = {f'n_{c}': self.class_sums(st, (c,))[1] for c in TOKEN_CLASSES}
+    return dict(score=terms.sum(1), n_tokens=self.class_sums(st)[1], **counts,
+                **{f'f{j}': terms[:, c] for c, j in enumerate(self.fs.ids)})
 
 FRS.score, FRS.details = _frs_score, _frs_details
 
 # %% ../nbs/12_resonant_selection.ipynb #7c28ad91
 @torch.no_grad()
 def token_activations(frs:FRS, example:dict)->dict:
-    "Tokens, span, keep mask and the F* activations (tokens × |F*|) of one example."
+    "Tokens, span, token class, keep mask and the F* activations (tokens × |F*|) of one example."
     e = frs.prepare(example)
     a = _frs_acts(frs, collate([e], frs.tok.pad_token_id))[0].numpy()
-    return dict(tokens=[frs.tok.decode([t]) for t in e['input_ids']], span=np.array(e['span']), keep=np.array(e['keep'], bool), acts=a)
+    return dict(tokens=[frs.tok.decode([t]) for t in e['input_ids']], span=np.array(e['span']), cls=np.array(e['cls']),
+                keep=np.array(e['keep'], bool), acts=a)
 
-def _counted(frs, ta): return ta['keep'] & {'all': True, 'prompt': ta['span'] == 0, 'response': ta['span'] == 1}[frs.cfg.span]
+def _counted(frs, ta): return ta['keep'] & np.isin(ta['cls'], [TOKEN_CLASSES.index(c) for c in frs.cfg.classes])
 
 def explain(frs:FRS, example:dict, top_tokens:int=5)->'pd.DataFrame':
     "One row per F* feature, by contribution: its term of the FRS, share, tokens fired on and the strongest tokens."
@@ -425,7 +445,7 @@ def write_selection(out, sel, pool, ids:list, details:dict, settings:dict, **ext
 def run_select(args)->int:
     "The `igds select` command (exit status 0; the results are the files)."
     scfg = SelectConfig(method=args.method, budget=args.budget, seed=args.seed, frs_reduce=args.frs_reduce, frs_norm=args.frs_norm,
-                        frs_weight=args.frs_weight, span=args.span, loss_direction=args.loss_direction, zip_k1=args.zip_k1,
+                        frs_weight=args.frs_weight, classes=args.classes, loss_direction=args.loss_direction, zip_k1=args.zip_k1,
                         zip_k2=args.zip_k2, zip_k3=args.zip_k3, batch_size=args.batch_size)
     tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, pool_size=args.pool_size)
     spec = get_spec(args.model); layer = args.layer if args.layer is not None else (spec.layer if spec else None)
@@ -468,7 +488,9 @@ def register_cli(sub):
     p.add_argument('--pool-size', type=int, default=1000, help='examples in the pool')
     p.add_argument('--features', default=None, help='features.json (default: the newest in runs/<model>/<task>/filter-*/)')
     p.add_argument('--sae', default=None, help="a sae-lens SAE folder (default: the SAE stage's SAE for the model)")
-    for o in ('frs_reduce', 'frs_norm', 'frs_weight', 'span', 'loss_direction'):
+    p.add_argument('--classes', default=','.join(d.classes), help='token classes the FRS counts: template, content, response '
+                   '(comma-separated; all, prompt and response also work)')
+    for o in ('frs_reduce', 'frs_norm', 'frs_weight', 'loss_direction'):
         p.add_argument('--' + o.replace('_', '-'), default=getattr(d, o), choices=get_args(get_type_hints(SelectConfig)[o]),
                        help=f'default {getattr(d, o)}')
     for o in ('zip_k1', 'zip_k2', 'zip_k3', 'batch_size'):

@@ -11,16 +11,16 @@ from typing import Optional, Protocol
 import numpy as np
 import torch
 from datasets import Dataset
-from .config import TaskConfig
+from .config import TaskConfig, TOKEN_CLASSES, as_classes
 
 # %% auto #0
 __all__ = ['COLUMNS', 'LANGS', 'TASKS', 'SPLITS', 'BASE_PROMPT', 'BASE_STOP', 'repo_data', 'read_jsonl', 'Task', 'MathTask',
            'final_number', 'numbers_equal', 'SummarizationTask', 'TranslationTask', 'get_task', 'make_splits',
-           'generic_text', 'is_chat', 'format_prompt', 'format_example', 'stop_strings', 'encode', 'collate',
-           'response_nll', 'data_args']
+           'in_task_prompt', 'generic_text', 'read_generic', 'is_chat', 'format_prompt', 'format_example',
+           'stop_strings', 'content_range', 'encode', 'collate', 'class_mask', 'response_nll', 'data_args']
 
 # %% ../nbs/02_tasks.ipynb #982ee834
-COLUMNS = ('id', 'instruction', 'response', 'references')
+COLUMNS = ('id', 'instruction', 'content', 'response', 'references')
 def repo_data()->Path:
     "The committed samples: `$IGDS_DATA`, else `data/` beside the igds package."
     import igds
@@ -89,7 +89,8 @@ class MathTask(_StatsMetric):
         source, d = _resolve(source, data_dir)
         if source == 'hub': raw = list(_hub('openai/gsm8k', 'main', split=split))
         else: raw = read_jsonl(_find(d, self.sub, f'{split}.jsonl'), ('question', 'answer'))
-        return _dataset([dict(id=f'{split}-{i}', instruction=self.instruction(r['question']), response=r['answer'],
+        return _dataset([dict(id=f'{split}-{i}', instruction=self.instruction(r['question']), content=r['question'],
+                              response=r['answer'],
                               references=[r['answer']]) for i, r in enumerate(raw)], f"math split {split!r} from {d or 'hub'}")
     def example_stats(self, predictions, references)->np.ndarray:
         "Per example: [final number correct, 1]."
@@ -131,7 +132,8 @@ class SummarizationTask(_StatsMetric):
         rows = []
         for r in raw:
             refs = [r[k] for k in ('summary', 'summary1', 'summary2', 'summary3') if r.get(k)]
-            rows.append(dict(id=r['fname'], instruction=self.instruction(r['dialogue']), response=refs[0], references=refs))
+            rows.append(dict(id=r['fname'], instruction=self.instruction(r['dialogue']), content=r['dialogue'], response=refs[0],
+                             references=refs))
         return _dataset(rows, f"summarization split {split!r} from {d or 'hub'}")
     rouge = ('rouge1', 'rouge2', 'rougeL')
     def example_stats(self, predictions, references)->np.ndarray:
@@ -165,7 +167,7 @@ class TranslationTask(_StatsMetric):
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset:
         source, d = _resolve(source, data_dir)
         pairs = self._hub(split) if source == 'hub' else self._local(split, self._folder(d))
-        return _dataset([dict(id=f'{split}-{i}', instruction=self.instruction(s), response=t, references=[t])
+        return _dataset([dict(id=f'{split}-{i}', instruction=self.instruction(s), content=s, response=t, references=[t])
                          for i, (s, t) in enumerate(pairs)], f"translation split {split!r} from {d or 'hub'}")
     def _local(self, split, f:Path)->list:
         if split == 'train':
@@ -239,7 +241,11 @@ def make_splits(cfg:TaskConfig)->dict:
     return out
 
 # %% ../nbs/02_tasks.ipynb #6a43f99e
-def generic_text(cfg:TaskConfig, n:int=512, seed:int=0)->Dataset:
+def in_task_prompt(rows:Dataset, task)->Dataset:
+    "`rows` with their own text (`content`) put into `task`'s instruction, so they share the task's template."
+    return rows.map(lambda r: dict(instruction=task.instruction(r['content'])))
+
+def generic_text(cfg:TaskConfig, n:int=512, seed:int=0, same_template:bool=True)->Dataset:
     "`n` training examples drawn evenly from the two other tasks (generic text for the contrast in recall)."
     others = [t for t in TASKS if t != cfg.name]
     parts = []
@@ -248,7 +254,24 @@ def generic_text(cfg:TaskConfig, n:int=512, seed:int=0)->Dataset:
         k = n//len(others) + (i < n % len(others))
         parts.append(ds.select(np.random.default_rng(seed).permutation(len(ds))[:k]))
     from datasets import concatenate_datasets
-    return concatenate_datasets(parts)
+    out = concatenate_datasets(parts)
+    return in_task_prompt(out, get_task(cfg)) if same_template else out
+
+def read_generic(path, n:Optional[int]=None)->Dataset:
+    "A user's contrast text: one text per line of a `.txt`, or a `text` field per row of `.jsonl`/`.json`; the first `n`."
+    p = Path(path)
+    if p.suffix == '.txt': texts = [l for l in p.read_text(encoding='utf-8').splitlines() if l.strip()]
+    elif p.suffix == '.jsonl': texts = [r['text'] for r in read_jsonl(p, ('text',))]
+    elif p.suffix == '.json':
+        rows = json.loads(p.read_text(encoding='utf-8'))
+        bad = next((i for i, r in enumerate(rows) if not isinstance(r, dict) or 'text' not in r), None)
+        if bad is not None: raise ValueError(f"{p}: row {bad}: missing field 'text'")
+        texts = [r['text'] for r in rows]
+    else: raise ValueError(f"{p}: generic text must be .txt (one text a line), .jsonl or .json with a 'text' field")
+    texts = texts[:n] if n else texts
+    if n and len(texts) < n: raise ValueError(f"{p} has {len(texts)} texts but {n} were asked (RecallConfig.generic_size)")
+    return Dataset.from_dict(dict(id=[f'generic-{i}' for i in range(len(texts))], instruction=texts, content=texts,
+                                  response=[''] * len(texts), references=[[] for _ in texts]))
 
 # %% ../nbs/02_tasks.ipynb #e243a8f1
 BASE_PROMPT = '### Instruction:\n{instruction}\n\n### Response:\n'
@@ -275,23 +298,47 @@ def format_example(tokenizer, ex:dict)->tuple:
 def stop_strings(tokenizer)->tuple: "Where generation stops besides EOS."; return () if is_chat(tokenizer) else BASE_STOP
 
 # %% ../nbs/02_tasks.ipynb #f4d585e3
+def content_range(prompt:str, ex:dict)->tuple:
+    "Character range [a, b) of the example's own text in `prompt`: its `content` (else, or if not in it, its instruction)."
+    ins = ex['instruction']
+    i = next((k for k in (prompt.rfind(ins), prompt.rfind(ins.strip())) if k >= 0), -1)
+    if i < 0: raise ValueError(f"example {ex.get('id')!r}: its instruction is not in the formatted prompt "
+                               f"(does the chat template rewrite the user message?)")
+    ins = ins if prompt.startswith(ins, i) else ins.strip()
+    c = (ex.get('content') or ins).strip()
+    if c not in ins:  # an instruction cut short keeps the start of its content; one rewritten by hand is all content
+        c = c[:next((m for m in range(len(c), 0, -1) if ins.endswith(c[:m])), 0)] or ins.strip()
+    j = ins.rfind(c)
+    return i + j, i + j + len(c)
+
 def encode(tokenizer, ex:dict, max_length:Optional[int]=None)->dict:
-    "input_ids, `span` (0 prompt, 1 response) and `keep` (1 where SAE statistics count) for one example."
+    "input_ids, `span` (0 prompt, 1 response), `cls` (0 template, 1 content, 2 response) and `keep` for one example."
     prompt, response = format_example(tokenizer, ex)
-    p = tokenizer(prompt, add_special_tokens=not is_chat(tokenizer)).input_ids
+    if not getattr(tokenizer, 'is_fast', False): raise ValueError("token classes need a fast tokenizer (character offsets)")
+    enc = tokenizer(prompt, add_special_tokens=not is_chat(tokenizer), return_offsets_mapping=True)
+    p, (a, b) = enc.input_ids, content_range(prompt, ex)
     r = tokenizer(response, add_special_tokens=False).input_ids
     ids, span = (p + r), [0]*len(p) + [1]*len(r)
-    if max_length: ids, span = ids[:max_length], span[:max_length]
+    cls = [int(s < b and e > a and e > s) for s, e in enc['offset_mapping']] + [2]*len(r)
+    if max_length: ids, span, cls = ids[:max_length], span[:max_length], cls[:max_length]
     special = set(tokenizer.all_special_ids)
     keep = [int(i > 0 and t not in special) for i, t in enumerate(ids)]
-    return dict(input_ids=ids, span=span, keep=keep)
+    return dict(input_ids=ids, span=span, cls=cls, keep=keep)
 
 def collate(encoded:list, pad_id:int)->dict:
-    "Right-padded tensors (input_ids, attention_mask, span, keep) of a list of `encode` outputs."
+    "Right-padded tensors (input_ids, attention_mask, span, cls, keep) of a list of `encode` outputs."
     n = max(len(e['input_ids']) for e in encoded)
     pad = lambda k, v: torch.tensor([e[k] + [v]*(n - len(e[k])) for e in encoded])
-    return dict(input_ids=pad('input_ids', pad_id), attention_mask=pad('keep', 0).new_tensor(
+    out = dict(input_ids=pad('input_ids', pad_id), attention_mask=pad('keep', 0).new_tensor(
         [[1]*len(e['input_ids']) + [0]*(n - len(e['input_ids'])) for e in encoded]), span=pad('span', -1), keep=pad('keep', 0))
+    if all('cls' in e for e in encoded): out['cls'] = pad('cls', -1)
+    return out
+
+def class_mask(batch:dict, classes=TOKEN_CLASSES)->torch.Tensor:
+    "Positions that count: kept (not position 0, not special) and of one of the token `classes`."
+    ids = torch.tensor([TOKEN_CLASSES.index(c) for c in as_classes(classes)])
+    if 'cls' not in batch: raise ValueError("the batch has no token classes (`cls`): build it with `encode` and `collate`")
+    return batch['keep'].bool() & torch.isin(batch['cls'], ids.to(batch['cls'].device))
 
 # %% ../nbs/02_tasks.ipynb #56371f02
 @torch.no_grad()

@@ -59,12 +59,12 @@ def test_folder_is_not_reused_for_other_data(setup, tmp_path):
     with pytest.raises(ValueError, match='other examples or another SAE'):
         A.collect_stats(tm, tk, sae, 2, exs.select(range(1, 5)), tmp_path, progress=False)
     with pytest.raises(ValueError, match='other examples or another SAE'):
-        A.collect_stats(tm, tk, sae, 2, exs.select(range(4)), tmp_path, span='response', progress=False)
+        A.collect_stats(tm, tk, sae, 2, exs.select(range(4)), tmp_path, classes=('response',), progress=False)
 
 def test_bad_input(setup, tmp_path):
     tm, tk, sae, exs = setup
-    with pytest.raises(ValueError, match="span='middle' is not one of"):
-        A.collect_stats(tm, tk, sae, 2, exs, tmp_path, span='middle', progress=False)
+    with pytest.raises(ValueError, match="classes=\\('middle',\\): each class must be one of"):
+        A.collect_stats(tm, tk, sae, 2, exs, tmp_path, classes='middle', progress=False)
     with pytest.raises(FileNotFoundError, match='no feature statistics'): A.load_stats(tmp_path/'nothing')
     st = A.load_stats(A.collect_stats(tm, tk, sae, 2, exs.select(range(3)), tmp_path/'ok', progress=False))
     with pytest.raises(ValueError, match="per='x'"): A.feature_freq(st, 'x')

@@ -18,7 +18,9 @@ def setup():
     tk = tiny_tokenizer(); tm = tiny_model(tk)
     torch.manual_seed(0); sae = JumpReLUSAE(JumpReLUSAEConfig(d_in=64, d_sae=256)).eval()
     rows = get_task('math').load('train').select(range(12))
-    ds = Dataset.from_list([dict(ex, instruction=ex['instruction'][:90], response=ex['response'][:50]) for ex in rows])
+    short = lambda ex: ex['content'][:90 - len(ex['instruction']) + len(ex['content'])]  # instruction cut to 90 characters
+    ds = Dataset.from_list([dict(ex, instruction=ex['instruction'][:90], content=short(ex), response=ex['response'][:50])
+                            for ex in rows])
     return tk, tm, sae, ds.select(range(5)), ds.select(range(5, 9))
 
 def test_no_candidate_passes_stops_clearly(setup):
@@ -48,7 +50,7 @@ def test_probe_smaller_than_asked():
 def test_cached_equals_naive(setup, mode):
     tk, tm, sae, dev, _ = setup
     feats = [0, 17, 40, 99, 200]
-    cache = iv.DevCache(tm, tk, dev, L, batch_size=2, progress=False)
+    cache = iv.DevCache(tm, tk, dev, L, batch_size=2, progress=False, classes='all')  # the hook edits every kept position
     mx = iv.feature_max(tm, tk, sae, dev, L, feats, progress=False)
     cfg = FilterConfig(mode=mode, alpha=6.0, beta=2.0, batch_size=2)
     c = iv.deltas(tm, sae, cache, feats, cfg, max_probe=mx, progress=False)

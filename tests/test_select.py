@@ -55,7 +55,7 @@ def test_nonfinite_scores_are_named(pool, bad):
 
 def test_nonfinite_from_a_scorer(tiny, sae, pool):
     "An example whose response is cut away has no response tokens: its mean FRS is NaN and the error names it."
-    f = FRS(tiny[0], tiny[1], sae, F, SelectConfig(frs_reduce='mean', span='response'), layer=2, max_length=40, progress=False)
+    f = FRS(tiny[0], tiny[1], sae, F, SelectConfig(frs_reduce='mean', classes=('response',)), layer=2, max_length=40, progress=False)
     with pytest.raises(ValueError, match='NaN or infinite score'): f.select(pool, 0.5)
 
 def test_features_from_another_model_or_layer(tmp_path, tiny, sae):
@@ -112,12 +112,15 @@ def test_frs_uses_only_the_feature_columns(tiny, sae, pool, monkeypatch):
 
 def test_options_change_the_score_as_defined(tiny, sae, pool):
     st = frs(tiny, sae).feature_stats(pool); k = len(F)
-    s_all, s_p, s_r = frs(tiny, sae).score(pool), frs(tiny, sae, span='prompt').score(pool), frs(tiny, sae, span='response').score(pool)
-    np.testing.assert_allclose(s_all, s_p + s_r, rtol=1e-6)  # three float32 sums over tokens
-    n_r = st[:, 2*(k+1)+k]
-    np.testing.assert_allclose(frs(tiny, sae, span='response', frs_reduce='mean').score(pool), s_r/n_r, rtol=1e-9)
+    by = {c: frs(tiny, sae, classes=(c,)).score(pool) for c in ('template', 'content', 'response')}
+    np.testing.assert_allclose(frs(tiny, sae, classes='all').score(pool), sum(by.values()), rtol=1e-6)  # float32 sums
+    np.testing.assert_allclose(frs(tiny, sae).score(pool), by['content'] + by['response'], rtol=1e-6)  # the default
+    assert (by['template'] > 0).any()  # the template is there to be left out
+    n_r = st[:, 2*(2*k+1)+k]  # the response block's token count
+    np.testing.assert_allclose(frs(tiny, sae, classes=('response',), frs_reduce='mean').score(pool), by['response']/n_r, rtol=1e-9)
     with pytest.raises(ValueError, match="needs Δ_j"): frs(tiny, sae, frs_weight='delta').score(pool)
     with pytest.raises(ValueError, match='pass probe='): frs(tiny, sae, frs_norm='probe_max').score(pool)
+    with pytest.raises(ValueError, match='pass probe='): frs(tiny, sae, frs_norm='probe_mean').score(pool)
 
 def test_score_cache_makes_a_rerun_free(tiny, sae, pool, tmp_path, monkeypatch):
     a = FRS(tiny[0], tiny[1], sae, F, SelectConfig(batch_size=4), layer=2, cache_dir=tmp_path, progress=False)

@@ -214,7 +214,7 @@ def pool_format(src:Rows, fmt:Optional[str]=None, prompt_field:Optional[str]=Non
     counts = Counter(found).most_common()
     if len(counts) > 1:
         main = counts[0][0]
-        found_in = ', '.join(f'{f}: {n} rows' for f, n in counts)
+        found_in = ', '.join(f"{f}: {n} row{'s' * (n != 1)}" for f, n in counts)
         raise DataError([f"{src.path}: mixed formats ({found_in}); pass fmt= to read every row as one format"]
                         + [f"{src.where(i)}: field {FORMATS[f]!r}: detected {f}, but most rows are {main}"
                            for i, f in enumerate(found) if f != main])

@@ -190,7 +190,7 @@ def test_unknown_format_names_line_and_fields(tmp_path):
 def test_mixed_formats_say_what_was_detected_per_row(tmp_path):
     p = write_jsonl(tmp_path/'p.jsonl', [ALPACA[0], ALPACA[1], SHAREGPT[0], ALPACA[2]])
     msg = bad(p)
-    assert f"{p}: mixed formats (alpaca: 3 rows, sharegpt: 1 rows)" in msg
+    assert f"{p}: mixed formats (alpaca: 3 rows, sharegpt: 1 row)" in msg
     assert f"{p}:3 (row 2): field 'conversations': detected sharegpt, but most rows are alpaca" in msg
 
 

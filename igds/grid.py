@@ -17,14 +17,14 @@ from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
+__all__ = ['METHODS', 'V1', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
            'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features',
-           'task_stability', 'fstar_activation', 'base_eval', 'base_activation', 'select_cell', 'selection_profile',
-           'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template',
-           'cell_lock', 'cell_status', 'example_record', 'fill_examples', 'fill_profiles', 'shared_seconds',
-           'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds', 'once_seconds',
-           'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args', 'run_grid_cli',
-           'run_demo', 'register_cli', 'attempt_record', 'note_attempt', 'with_attempts']
+           'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll', 'base_activation', 'select_cell',
+           'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params',
+           'repo_root', 'template', 'cell_lock', 'cell_status', 'example_record', 'fill_examples', 'fill_profiles',
+           'shared_seconds', 'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds',
+           'once_seconds', 'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args',
+           'run_grid_cli', 'run_demo', 'register_cli', 'attempt_record', 'note_attempt', 'with_attempts']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -36,13 +36,18 @@ METHODS = {
     'igds-randfeat': dict(select=dict(method='igds'), features='random'),
     'igds-norecall': dict(select=dict(method='igds'), features='random-candidates'),
 }
+# the first version of the instrument (the 52-cell grid): every token class counted in recall, Δ and the FRS, recall's
+# ties broken by probe activation, and F* = the candidates with Δ_j > 0; kept so that its cells stay reproducible
+V1 = dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all'))
+METHODS.update({m.replace('igds', 'igds-v1', 1): dict(METHODS[m], **V1, select=dict(METHODS[m]['select'], classes='all'))
+                for m in [m for m in METHODS if m.startswith('igds')]})
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
 ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean', 'longest')
 
 def method_spec(name:str)->dict:
-    "What a grid method changes: `select` (SelectConfig fields) and `features` (which feature set the FRS uses)."
+    "What a grid method changes: `select`, `recall`, `filter` (config fields) and `features` (the feature set the FRS uses)."
     if name not in METHODS: raise ValueError(f"unknown method {name!r}: known methods are {list(METHODS)}")
-    return {'features': 'fstar', **METHODS[name]}
+    return {'features': 'fstar', 'recall': {}, 'filter': {}, **METHODS[name]}
 
 # %% ../nbs/40_grid.ipynb #905ecdb9
 def cell_name(method:str, budget:float, seed:int)->str: "`<method>-b<budget>-s<seed>`."; return f"{method}-b{budget:g}-s{seed}"
@@ -63,9 +68,10 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
     return SimpleNamespace(
         name=cell_name(method, budget, seed), method=method, seed=seed, budget=budget, features=spec['features'],
         model=ModelConfig(name=model, layer=layer, device=device), layer=layer, task=task_cfg, sae=sae,
-        recall=RecallConfig(n_candidates=n_candidates, generic_size=generic_size, generic_max_freq=generic_max_freq,
-                            batch_size=batch_size),
-        filter=FilterConfig(tau=tau, max_features=max_features, batch_size=batch_size), alpha_sweep=alpha_sweep,
+        recall=RecallConfig(**dict(dict(n_candidates=n_candidates, generic_size=generic_size, generic_max_freq=generic_max_freq,
+                                        batch_size=batch_size), **spec['recall'])),
+        filter=FilterConfig(**dict(dict(tau=tau, max_features=max_features, batch_size=batch_size), **spec['filter'])),
+        alpha_sweep=alpha_sweep,
         stability=stability,
         select=SelectConfig(**dict(spec['select'], budget=budget, seed=seed, batch_size=batch_size)),
         finetune=FinetuneConfig(mode=mode, epochs=epochs, micro_batch=micro_batch, max_length=max_length, seed=seed),
@@ -176,6 +182,18 @@ def base_eval(C, model, tokenizer, test)->dict:
     save_json(dict(load_json(out/'metrics.json'), key=key), out/'metrics.json')
     (out/GEN_PARTIAL).unlink(missing_ok=True)
     return dict(load_json(out/'metrics.json'), dir=out)
+
+def full_test_nll(C, model, tokenizer, cache:bool=False)->dict:
+    "The mean reference NLL on the task's whole official test split (a forward pass; `cache`: keep it in the task folder)."
+    from igds.tasks import response_nll
+    test = get_task(C.task).load('test', C.task.source, C.task.data_dir)
+    key = dict(model=C.model.to_dict(), task=C.task.name, ids=stable_hash(list(test['id'])), max_length=C.max_length)
+    f = C.task_dir/f"base-nll-full-{stable_hash(key)}.json"
+    if cache and f.exists(): return load_json(f)['nll']
+    nll = response_nll(model, tokenizer, test, C.eval.batch_size, C.max_length, progress=C.progress)
+    out = dict(ref_nll_full=float(np.nanmean(nll)))
+    if cache: save_json(dict(nll=out, key=key), f)
+    return out
 
 def base_activation(C, base:dict, model, tokenizer, sae, test, fstar:list)->dict:
     "F*'s activation on the test prompts under the base model (cached beside its metrics, per F* and SAE)."
@@ -308,7 +326,7 @@ PRESETS = {
     # (install included, no pip cache) then took 10 min 47 s
     'demo': dict(models=('smollm2-135m',), tasks=('math',), methods=('random', 'igds'), seeds=(0,), budget=0.5,
                  params=dict(pool_size=96, probe_size=64, dev_select_size=16, dev_check_size=16, generic_size=64,
-                             n_candidates=12, max_features=8, alpha_sweep=False, stability=False, max_new_tokens=160,
+                             n_candidates=12, max_features=8, alpha_sweep=False, stability=False, max_new_tokens=160, full_nll=False,
                              eval_batch_size=16),
                  test_size=dict(math=16)),
     'tiny': dict(models=('tiny-random',), tasks=('translation',), methods=('random', 'igds'), seeds=(0,), budget=0.5,

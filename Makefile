@@ -32,6 +32,10 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider --timeout 3600 -m slow
 
+# Wrong implementations planted one at a time in igds/*.py (restored afterwards); each must make its tests fail.
+mutants: $(STAMP)
+	$(BIN)/python tests/mutants.py
+
 export: $(STAMP)
 	$(BIN)/nbdev_export
 

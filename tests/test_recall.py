@@ -2,6 +2,7 @@
 import json
 from pathlib import Path
 from unittest import mock
+import numpy as np
 import pytest
 from igds.config import ModelConfig, TaskConfig, SAEConfig, RecallConfig
 from igds.tasks import make_splits, generic_text
@@ -11,6 +12,15 @@ from igds.cli import main
 TASK = TaskConfig(name='math', pool_size=8, probe_size=12, dev_select_size=2, dev_check_size=2, test_size=2)
 RCFG = RecallConfig(n_candidates=5, generic_size=8)
 MC = ModelConfig(name='tiny-random', layer=2)
+
+def test_rank_candidates_by_task_minus_generic_frequency():
+    """Best first by task minus generic frequency, ties by probe strength; features silent on the probe or firing on more
+    than generic_max_freq of generic examples are dropped."""
+    ft = np.array([.9, .5, .5, 0., 1., .6, .6, .3])
+    fg = np.array([.1, .5, 0., 0., .95, .2, .2, .8])
+    got = R.rank_candidates(ft, fg, n=5, generic_max_freq=0.9, strength=np.array([0, 0, 0, 0, 0, 1., 2., 0]))
+    assert [c['feature'] for c in got] == [0, 2, 6, 5, 1]  # 0.8, 0.5, 0.4 (the stronger), 0.4, 0.0; 3 and 4 dropped
+    assert [c['score'] for c in got] == pytest.approx([.8, .5, .4, .4, 0.])
 
 def test_sae_width_differs_from_model(tiny, tmp_path, new_sae):
     m, tk = tiny

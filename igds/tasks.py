@@ -100,9 +100,9 @@ class MathTask(_StatsMetric):
         return {'exact_match': 100*float(total[0])/float(total[1]) if total[1] else float('nan')}
 
 # %% ../nbs/02_tasks.ipynb #dfd60bbe
-_NUM = re.compile(r'-?\$?\d[\d,]*(?:\.\d+)?')
+_NUM = re.compile(r'-?\$?(?:\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.\d+)?')  # commas only between groups of three digits
 def final_number(text:str)->Optional[str]:
-    "The number after `####`, else the last number in `text`."
+    "The number right after the first `####` followed by one, else the last number in `text`."
     m = re.search(r'####\s*(' + _NUM.pattern + ')', text)
     if m: return m.group(1)
     nums = _NUM.findall(text)

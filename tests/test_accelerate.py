@@ -11,11 +11,11 @@ import pytest
 SCRIPT = textwrap.dedent('''
     import json, sys
     import numpy as np
-    from igds.models import tiny_model, tiny_tokenizer
+    from igds.models import load_model
     from igds.tasks import get_task
     from igds.config import SelectConfig
     from igds.select import random_sae, get_selector, is_main_process, _dist
-    tk = tiny_tokenizer(); tm = tiny_model(tk)
+    tm, tk = load_model('tiny-random')
     pool = get_task('math').load('train').select(range(22))
     sae = random_sae(64, 256, hook='model.layers.2')
     out = dict(world=_dist()[1])

@@ -2,15 +2,12 @@
 from pathlib import Path
 from unittest import mock
 import numpy as np, pytest
-from igds.models import tiny_model, tiny_tokenizer
 from igds.tasks import get_task
-from igds.sae import random_sae
 from igds import activations as A
 
 @pytest.fixture(scope='module')
-def setup():
-    tk = tiny_tokenizer(); tm = tiny_model(tk)
-    return tm, tk, random_sae(64, 256, hook='model.layers.2', threshold=0.06), get_task('math').load('train').select(range(14))
+def setup(tiny, sae):
+    return *tiny, sae, get_task('math').load('train').select(range(14))
 
 def _same(a, b):
     for k in ('max', 'sum', 'nfire'): assert (a[k] != b[k]).nnz == 0, k
@@ -38,8 +35,9 @@ def test_killed_process_resumes(setup, tmp_path):
     "A real SIGKILL mid-run: the finished shards stay, a rerun completes, the result equals an uninterrupted run."
     import subprocess, sys, time, signal, os
     tm, tk, sae, exs = setup
-    code = ("from igds.models import *; from igds.tasks import get_task; from igds.sae import random_sae; import igds.activations as A, time\n"
-            "tk=tiny_tokenizer(); tm=tiny_model(tk); sae=random_sae(64,256,hook='model.layers.2',threshold=0.06)\n"
+    code = ("from igds.models import load_model; from igds.tasks import get_task; from igds.select import random_sae\n"
+            "import igds.activations as A, time\n"
+            "tm, tk = load_model('tiny-random'); sae = random_sae(64, 256, hook='model.layers.2')  # conftest's `sae`\n"
             "exs=get_task('math').load('train').select(range(14)); real=A._shard_rows\n"
             "def slow(*a, **k): r=real(*a, **k); time.sleep(1.5); return r\n"
             f"A._shard_rows=slow; A.collect_stats(tm,tk,sae,2,exs,{str(tmp_path/'run')!r},shard_size=2,progress=False)\n")

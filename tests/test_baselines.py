@@ -1,16 +1,11 @@
 "Baselines: IFD and ZIP against values computed by hand, Loss against the reference NLL, Full and Random."
-import zlib
+import random, zlib
 import numpy as np
 import pytest
 import torch
 from datasets import Dataset
-from igds.models import tiny_model, tiny_tokenizer
 from igds.tasks import get_task, encode, response_nll
 from igds.baselines import Full, Random, Loss, IFD, ZIP, ifd_order, zip_select, zip_text, compression_ratio, _Stream, response_alone
-
-@pytest.fixture(scope='module')
-def tiny():
-    tk = tiny_tokenizer(); return tiny_model(tk), tk
 
 @pytest.fixture(scope='module')
 def pool(): return get_task('math').load('train').select(range(8))
@@ -43,29 +38,43 @@ def test_ifd_selection_rule_hand_computed(pool):
     assert sel.info == dict(n_pool=8, n_selected=6, n_ifd_below_1=5, n_from_ifd_at_least_1=1)
     assert sel.select(pool, 3, scores=v) == [pool['id'][i] for i in (5, 2, 3)] and sel.info['n_from_ifd_at_least_1'] == 0
 
-def test_zip_hand_computed():
-    "Each pick checked against zlib.compress of the concatenations, written out stage by stage (k1 = 5, k2 = 2, k3 = 2)."
-    texts = [b'the cat sat on the mat\n', b'the cat sat on the mat\n', b'Qx7#pL0z!mW2\n', b'aaaaaaaaaaaaaaaaaaaaaaaa\n',
-             b'dogs and cats and birds\n']
-    r = lambda *xs: len(b''.join(xs))/len(zlib.compress(b''.join(xs), 9))
-    assert compression_ratio(texts[3]) == 25/len(zlib.compress(texts[3], 9))
-    low = lambda cands, f, k: sorted(cands, key=lambda i: (f(i), i))[:k]
-    # round 1, nothing selected: stage 2 = own ratios, keep 2; stage 3 from an empty set: lowest own ratio, then with it
-    c2 = low(range(5), lambda i: r(texts[i]), 2)
-    first = low(c2, lambda i: r(texts[i]), 1)[0]
-    second = low([i for i in c2 if i != first], lambda i: r(texts[first], texts[i]), 1)[0]
-    # round 2: stage 2 ranks the rest by their ratio with {first, second} and keeps 2; stage 3 restarts from an empty set
-    rest = [i for i in range(5) if i not in (first, second)]
-    c2 = low(rest, lambda i: r(texts[first], texts[second], texts[i]), 2)
-    third = low(c2, lambda i: r(texts[i]), 1)[0]
-    assert zip_select(texts, 3, k1=5, k2=2, k3=2) == [first, second, third]
-    # the noise, then the cat (tied with its copy: pool order), then the dogs: the copy of the cat is filtered out by
-    # stage 2 although alone it compresses worse (is less redundant) than the dogs
-    assert (first, second, third) == (2, 0, 4) and r(texts[1]) < r(texts[4])
-    ids = list('abcde')
-    pool = Dataset.from_dict(dict(id=ids, instruction=[t[:-1].decode() for t in texts], response=['']*5))
-    assert ZIP(5, 2, 2).select(pool, 3) == ['c', 'a', 'e']
-    assert zip_text(pool[0]) == b'the cat sat on the mat\n\n'
+# Random bytes do not compress: zlib stores them in one stored block, n bytes + 11 (2 of zlib header, 1 of block header,
+# 4 of LEN/NLEN, 4 of Adler-32), so their ratio is n/(n + 11), lower for shorter texts. A text followed by a copy of
+# itself compresses to about its own size (the copy is one back-reference), a ratio far above 1.
+_R = random.Random(0)
+X, Y, Z, A = _R.randbytes(100), _R.randbytes(120), _R.randbytes(60), b'a'*200
+
+def test_zip_ratios_on_paper():
+    for t in (X, Y, Z, X + Y, Y + Z + X): assert compression_ratio(t) == len(t)/(len(t) + 11)
+    assert compression_ratio(X + X) > 1.5 and compression_ratio(A) > 10
+
+def test_zip_hand_worked():
+    "Answers worked out from the ratios above, one case per stage; `low` is stage 1 alone (the k lowest own ratios)."
+    low = lambda texts, k: sorted(range(len(texts)), key=lambda i: (compression_ratio(texts[i]), i))[:k]
+    # stage 1: the least compressible first; one pick per round (k3 = 1), each time the lowest ratio with those picked
+    # (all noise: (s + n)/(s + n + 11), lowest for the shortest n), the run of 'a' last
+    assert zip_select([A, Y, X, Z], 4, k1=10, k2=10, k3=1) == [3, 2, 1, 0] == low([A, Y, X, Z], 4)
+    # stage 2: round 1 picks X (100/111 < 120/131; its copy is tied and later). Round 2: with the selected X, its copy
+    # has ratio 200/116 > 1 and Y 220/231 < 1; k2 = 1 keeps Y alone. Stage 1 alone takes the copy.
+    assert zip_select([X, X, Y], 2, k1=3, k2=1, k3=1) == [0, 2] and low([X, X, Y], 2) == [0, 1]
+    # stage 3: one round picks both, X and then, with X picked in this stage, Y rather than the copy
+    assert zip_select([X, X, Y], 2, k1=3, k2=3, k3=3) == [0, 2]
+    # ... but stage 3 starts each round from an empty set: with k2 = 2 and k3 = 1, round 2's stage 3 sees the copy
+    # (100/111) and Y (120/131) alone and takes the copy; only stage 2 compares with earlier rounds
+    assert zip_select([X, X, Y], 2, k1=3, k2=2, k3=1) == [0, 1]
+    # k1 caps stage 1: with k1 = 1 each round sees only the lowest recorded ratio, so the copy of X (recorded 100/111)
+    # is taken in round 2 although Y would compress worse with X
+    assert zip_select([X, X, Y], 2, k1=1, k2=3, k3=3) == [0, 1]
+
+def test_zip_selector_on_a_pool():
+    "The selector compresses each example's instruction and response, each followed by a newline."
+    texts = ['the cat sat on the mat and the dog sat on the log', 'the cat sat on the mat and the dog sat on the log',
+             'Qx7#pL0z!mW2 vB9&kT4r', 'dogs, cats and birds']
+    pool = Dataset.from_dict(dict(id=list('abcd'), instruction=texts, response=['']*4))
+    assert zip_text(pool[0]) == (texts[0] + '\n\n').encode()
+    got = ZIP(4, 1, 1).select(pool, 3)
+    assert got == [pool['id'][i] for i in zip_select([zip_text(r) for r in pool], 3, 4, 1, 1)]
+    assert not {'a', 'b'} <= set(got)  # never both copies of the cat
 
 def test_zip_stream_equals_recompressing():
     "The copied zlib stream gives exactly the size of compressing the concatenation from scratch."

@@ -13,7 +13,7 @@ SCRIPT = textwrap.dedent('''
     from transformers import TrainerCallback
     from igds.config import FinetuneConfig
     from igds.finetune import finetune
-    from igds.models import tiny_model, tiny_tokenizer
+    from igds.models import load_model
     out, kill_at = sys.argv[1], int(sys.argv[2])
     class Kill(TrainerCallback):
         "SIGKILL this process right after checkpoint `kill_at` is written (no clean-up runs)."
@@ -23,9 +23,9 @@ SCRIPT = textwrap.dedent('''
     ds = Dataset.from_dict(dict(id=[f'q{i}' for i in range(n)], instruction=[f'What is {i} plus {i+1}?' for i in range(n)],
                                 response=[f'{i} + {i+1} = {2*i+1}. #### {2*i+1}' for i in range(n)],
                                 references=[[str(2*i+1)] for i in range(n)]))
-    tk = tiny_tokenizer()
+    tm, tk = load_model('tiny-random')
     cfg = FinetuneConfig(micro_batch=2, effective_batch=4, lr=3e-3)
-    finetune(tiny_model(tk), tk, ds, cfg, out, save_every=1, callbacks=[Kill()] if kill_at else [], progress=False)
+    finetune(tm, tk, ds, cfg, out, save_every=1, callbacks=[Kill()] if kill_at else [], progress=False)
 ''')
 
 def _run(*args, timeout=300):

@@ -17,13 +17,18 @@ def _errors(nb_path:Path)->list:
                 bad.append((i, 'stderr', o['text'][-500:]))
     return bad
 
+# The tiny preset keeps every candidate (τ = -1e9) so that its cells never stop for want of features; these tests run
+# it at the method's τ = 0, where on the tiny model some candidates have Δ ≤ 0 and more than K have Δ > 0, so both
+# halves of the keep rule act (test_keep_rule_runs_end_to_end checks that they do).
+KEEP = dict(G.PRESETS['tiny'], params=dict(G.PRESETS['tiny']['params'], tau=0.0))
+
 @pytest.fixture(scope='module')
 def grid_run(tmp_path_factory):
     os.environ.setdefault('OMP_NUM_THREADS', '1')
     root = tmp_path_factory.mktemp('grid')
     runs, results, figures = root/'runs', root/'results', root/'figures'
     cells = [G.Cell('no-such-model', 'translation', 'random', 0), G.Cell('tiny-random', 'translation', 'igds', 0)]
-    st = G.run_grid(cells, G.PRESETS['tiny'], runs, results, figures, make_figures=True, echo=lambda *a: None)
+    st = G.run_grid(cells, KEEP, runs, results, figures, make_figures=True, echo=lambda *a: None)
     return dict(root=root, runs=runs, results=results, figures=figures, cells=cells, status=st)
 
 def test_template_runs_clean_at_fixture_size(grid_run):
@@ -40,6 +45,18 @@ def test_template_runs_clean_at_fixture_size(grid_run):
     assert any(grid_run['figures'].glob('stability_*.png')) and any(grid_run['figures'].glob('delta_alpha_*.png'))
     assert (grid_run['figures']/'main_table.txt').exists() and (grid_run['figures']/'main.png').exists()
     assert _errors(grid_run['runs']/'figures.ipynb') == []
+
+def test_keep_rule_runs_end_to_end(grid_run):
+    "F* of the igds cell is the candidates with Δ > τ, best first, at most K, and it is the F* the cell reports on."
+    good = grid_run['cells'][1]
+    f = json.loads((good.result(grid_run['results']).parent/'features.json').read_text())
+    tau, K, cands = KEEP['params']['tau'], KEEP['params']['max_features'], f['candidates']
+    assert f['settings']['filter']['tau'] == tau and len(cands) == KEEP['params']['n_candidates']
+    passing = [c['id'] for c in sorted(cands, key=lambda c: -c['delta']) if c['delta'] > tau]
+    assert len(cands) > len(passing) > K, [(c['id'], c['delta']) for c in cands]  # τ and the cap K both drop some
+    assert [x['id'] for x in f['features']] == passing[:K]
+    assert [c['id'] for c in cands if c['kept']] == [c['id'] for c in cands if c['id'] in passing[:K]]
+    assert json.loads(good.result(grid_run['results']).read_text())['fstar']['ids'] == passing[:K]
 
 def test_crashed_cell_is_recorded_and_the_grid_goes_on(grid_run):
     bad = grid_run['cells'][0]

@@ -5,18 +5,16 @@ import numpy as np
 import pytest
 import torch
 from datasets import Dataset
-from sae_lens import JumpReLUSAE, JumpReLUSAEConfig
 from igds.config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json
-from igds.models import tiny_model, tiny_tokenizer, generate
+from igds.models import generate
 from igds.tasks import get_task, format_prompt
 from igds import intervene as iv
 
 L = 2
 
 @pytest.fixture(scope='module')
-def setup():
-    tk = tiny_tokenizer(); tm = tiny_model(tk)
-    torch.manual_seed(0); sae = JumpReLUSAE(JumpReLUSAEConfig(d_in=64, d_sae=256)).eval()
+def setup(tiny, sae):
+    tm, tk = tiny
     rows = get_task('math').load('train').select(range(12))
     short = lambda ex: ex['content'][:90 - len(ex['instruction']) + len(ex['content'])]  # instruction cut to 90 characters
     ds = Dataset.from_list([dict(ex, instruction=ex['instruction'][:90], content=short(ex), response=ex['response'][:50])
@@ -109,10 +107,9 @@ def test_clamp_and_add_need_their_statistics(setup):
     with pytest.raises(ValueError, match='median_norm'):
         iv.feature_edit(sae, [1], FilterConfig(mode='add'))
 
-def test_cli_bad_sae_width_and_missing_candidates(setup, tmp_path, capsys):
+def test_cli_bad_sae_width_and_missing_candidates(setup, tmp_path, capsys, new_sae):
     from igds.cli import main
-    torch.manual_seed(0)
-    JumpReLUSAE(JumpReLUSAEConfig(d_in=32, d_sae=128)).save_model(tmp_path/'sae32')
+    new_sae(d_in=32, d_sae=128).save_model(tmp_path/'sae32')
     save_json({'candidates': [{'feature': 1}, {'feature': 2}]}, tmp_path/'c.json')
     base = ['filter', '--model', 'tiny-random', '--layer', '2', '--runs', str(tmp_path)]
     assert main(base + ['--sae', str(tmp_path/'sae32'), '--candidates', str(tmp_path/'c.json')]) == 1

@@ -2,10 +2,9 @@
 import json
 from pathlib import Path
 from unittest import mock
+import numpy as np
 import pytest
 from igds.config import ModelConfig, TaskConfig, SAEConfig, RecallConfig
-from igds.models import tiny_model, tiny_tokenizer
-from igds.sae import random_sae
 from igds.tasks import make_splits, generic_text
 from igds import recall as R
 from igds.cli import main
@@ -14,36 +13,41 @@ TASK = TaskConfig(name='math', pool_size=8, probe_size=12, dev_select_size=2, de
 RCFG = RecallConfig(n_candidates=5, generic_size=8)
 MC = ModelConfig(name='tiny-random', layer=2)
 
-@pytest.fixture(scope='module')
-def tiny():
-    tk = tiny_tokenizer(); return tiny_model(tk), tk
+def test_rank_candidates_by_task_minus_generic_frequency():
+    """Best first by task minus generic frequency, ties by probe strength; features silent on the probe or firing on more
+    than generic_max_freq of generic examples are dropped."""
+    ft = np.array([.9, .5, .5, 0., 1., .6, .6, .3])
+    fg = np.array([.1, .5, 0., 0., .95, .2, .2, .8])
+    got = R.rank_candidates(ft, fg, n=5, generic_max_freq=0.9, strength=np.array([0, 0, 0, 0, 0, 1., 2., 0]))
+    assert [c['feature'] for c in got] == [0, 2, 6, 5, 1]  # 0.8, 0.5, 0.4 (the stronger), 0.4, 0.0; 3 and 4 dropped
+    assert [c['score'] for c in got] == pytest.approx([.8, .5, .4, .4, 0.])
 
-def test_sae_width_differs_from_model(tiny, tmp_path):
+def test_sae_width_differs_from_model(tiny, tmp_path, new_sae):
     m, tk = tiny
     with pytest.raises(ValueError, match=r'd_in=32 but .* residual width 64'):
-        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=random_sae(32, 128, hook='model.layers.2'))
+        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=new_sae(d_in=32, d_sae=128))
 
-def test_layer_the_sae_was_not_trained_on(tiny, tmp_path):
+def test_layer_the_sae_was_not_trained_on(tiny, tmp_path, new_sae):
     m, tk = tiny
     with pytest.raises(ValueError, match=r'trained on layer 3 .* layer 2 was asked'):
-        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=random_sae(64, 256, hook='model.layers.3'))
+        R.run_recall(MC, TASK, SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk, sae=new_sae(layer=3))
 
-def test_probe_smaller_than_asked(tiny, tmp_path):
+def test_probe_smaller_than_asked(tiny, sae, tmp_path):
     m, tk = tiny
     with pytest.raises(ValueError, match=r"'probe': 5000"):  # the samples hold 2000 training examples
         R.run_recall(MC, TASK.replace(probe_size=5000), SAEConfig(), RCFG, runs=tmp_path, model=m, tokenizer=tk,
-                     sae=random_sae(64, 256, hook='model.layers.2'))
+                     sae=sae)
     probe = make_splits(TASK)['probe']
     with pytest.raises(ValueError, match='the probe set has 12 examples but 100 were asked'):
-        R.recall_features(m, tk, random_sae(64, 256, hook='model.layers.2'), 2, probe, generic_text(TASK, 8), RCFG,
+        R.recall_features(m, tk, sae, 2, probe, generic_text(TASK, 8), RCFG,
                           tmp_path, probe_size=100, progress=False)
     with pytest.raises(ValueError, match='generic text has 8 examples but RecallConfig.generic_size=64'):
-        R.recall_features(m, tk, random_sae(64, 256, hook='model.layers.2'), 2, probe, generic_text(TASK, 8),
+        R.recall_features(m, tk, sae, 2, probe, generic_text(TASK, 8),
                           RCFG.replace(generic_size=64), tmp_path, progress=False)
 
-def test_cli_writes_skips_and_forces(tmp_path, capsys):
+def test_cli_writes_skips_and_forces(tmp_path, capsys, sae):
     sae_dir = tmp_path/'sae'
-    random_sae(64, 256, hook='model.layers.2', threshold=0.06).save_model(sae_dir)
+    sae.save_model(sae_dir)
     args = ['recall', '--model', 'tiny-random', '--layer', '2', '--task', 'math', '--probe-size', '12', '--pool-size', '8',
             '--generic-size', '8', '--n-candidates', '5', '--sae-path', str(sae_dir), '--runs', str(tmp_path/'runs')]
     assert main(args) == 0

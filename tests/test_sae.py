@@ -4,9 +4,10 @@ from pathlib import Path
 from unittest import mock
 import pytest, torch
 from igds.config import SAEConfig
-from igds.models import ModelSpec, tiny_tokenizer, tiny_model, resid_at, hook_name
-from igds.sae import (random_sae, check_sae, sae_layer, sae_source, load_sae, trained_dir, commit_sae, d_model,
+from igds.models import ModelSpec, resid_at, hook_name
+from igds.sae import (check_sae, sae_layer, sae_source, load_sae, trained_dir, commit_sae, d_model,
                       training_settings)
+from conftest import make_sae
 
 def _tiny(arch, n_layers=4, d=64, vocab=400):
     "A random tiny model of a paper model's architecture."
@@ -22,7 +23,7 @@ def _fake_pretrained(release, sae_id, device='cpu'):
     "What sae-lens' converters give for a public residual SAE: hook blocks.{L}.hook_resid_post."
     import re
     L = int(re.search(r'\d+', sae_id).group())
-    return random_sae(64, 512, hook=f'blocks.{L}.hook_resid_post')
+    return make_sae(d_sae=512, hook=f'blocks.{L}.hook_resid_post')
 
 @pytest.mark.parametrize('arch,release,sid,expect', [
     ('gemma2', 'gemma-scope-2b-pt-res-canonical', 'layer_{layer}/width_16k/canonical', 'layer_2/width_16k/canonical'),
@@ -48,36 +49,35 @@ def test_registry_mapping():
     assert sae_source('gemma-2-2b', cfg=SAEConfig(release='r', sae_id='x{layer}'))['sae_id'] == 'x12'
     assert sae_source('smollm2-135m', cfg=SAEConfig(source='path', path='/x')) == dict(kind='disk', path='/x', layer=15)
 
-def test_d_in_mismatch_is_clear():
-    m = tiny_model(tiny_tokenizer())
+def test_d_in_mismatch_is_clear(tiny):
+    m = tiny[0]
     with pytest.raises(ValueError, match=r'd_in=128 but .* residual width 64.*another model'):
-        check_sae(random_sae(128, 256, hook='model.layers.2'), m, 2)
+        check_sae(make_sae(d_in=128), m, 2)
 
-def test_wrong_layer_is_clear():
-    m = tiny_model(tiny_tokenizer())
+def test_wrong_layer_is_clear(tiny):
+    m = tiny[0]
     with pytest.raises(ValueError, match=r'trained on layer 3 .* layer 2 was asked: pass --layer 3'):
-        check_sae(random_sae(64, 256, hook='blocks.3.hook_resid_post'), m, 2)
+        check_sae(make_sae(hook='blocks.3.hook_resid_post'), m, 2)
     with pytest.raises(ValueError, match='not the residual stream'):
-        check_sae(random_sae(64, 256, hook='blocks.2.hook_mlp_out'), m, 2)
+        check_sae(make_sae(hook='blocks.2.hook_mlp_out'), m, 2)
     with pytest.raises(ValueError, match='no hook_name'):
-        check_sae(random_sae(64, 256, hook=None), m, 2)
+        check_sae(make_sae(hook=None), m, 2)
 
 def test_missing_trained_sae_says_how_to_train(tmp_path, monkeypatch):
     monkeypatch.setenv('IGDS_CACHE', str(tmp_path))
     with pytest.raises(FileNotFoundError, match='igds sae train --model tiny-random --layer 1'):
         load_sae('tiny-random', 1)
 
-def test_cache_lookup_and_fp16_commit(tmp_path, monkeypatch):
+def test_cache_lookup_and_fp16_commit(tmp_path, monkeypatch, tiny, sae):
     monkeypatch.setenv('IGDS_CACHE', str(tmp_path/'cache'))
     from igds.config import save_json
     cfg = SAEConfig(n_tokens=1000)
     d = trained_dir('tiny-random', 2, cfg)
     assert d != trained_dir('tiny-random', 2, cfg.replace(k=16)) and d == trained_dir('tiny-random', 2, cfg.replace(source='trained'))
-    sae = random_sae(64, 256, hook='model.layers.2', threshold=0.05)
     sae.save_model(d)
     save_json(dict(model='tiny-random', layer=2, hook_name='model.layers.2', sae_config=cfg.to_dict(), distinct_tokens=1000,
                    tokens_trained=1000, wall_seconds=1, collect_seconds=0, train_seconds=1, examples_used=10), d/'igds_sae.json')
-    m = tiny_model(tiny_tokenizer())
+    m = tiny[0]
     back = load_sae('tiny-random', 2, cfg, hf_model=m)
     x = torch.randn(7, 64)
     torch.testing.assert_close(back.encode(x), sae.encode(x))
@@ -91,13 +91,13 @@ def test_cache_lookup_and_fp16_commit(tmp_path, monkeypatch):
     full = SAE.load_from_disk(out, dtype='float32')
     torch.testing.assert_close(full.decode(full.encode(x)), sae.decode(sae.encode(x)), rtol=1e-2, atol=1e-2)
 
-def test_committed_sae_is_found_for_default_settings(tmp_path, monkeypatch):
+def test_committed_sae_is_found_for_default_settings(tmp_path, monkeypatch, sae):
     from igds import sae as S
     from igds.config import save_json
     monkeypatch.setattr(S, 'repo_saes', lambda: tmp_path)
     monkeypatch.setenv('IGDS_CACHE', str(tmp_path/'cache'))
     p = tmp_path/'tiny-random-L2'
-    random_sae(64, 256, hook='model.layers.2').save_model(p)
+    sae.save_model(p)
     save_json(dict(sae_config=SAEConfig(n_tokens=123).to_dict()), p/'igds_sae.json')
     assert sae_source('tiny-random')['path'] == str(p)                       # the defaults: the model's standard SAE
     assert sae_source('tiny-random', cfg=SAEConfig(n_tokens=123))['path'] == str(p)  # the settings it was trained with

@@ -6,9 +6,9 @@ import pytest
 import torch
 from datasets import Dataset
 from igds.config import SelectConfig, save_json, load_json
-from igds.models import tiny_model, tiny_tokenizer, decoder_layers
-from igds.tasks import get_task
-from igds.select import (FRS, ScoreSelector, budget_count, check_pool, load_features, random_sae, get_selector, explain,
+from igds.models import decoder_layers
+from igds.tasks import get_task, encode
+from igds.select import (FRS, ScoreSelector, budget_count, check_pool, load_features, get_selector, explain,
                          explain_html, subset, score_pool)
 from igds.baselines import Random, Full, ZIP
 from igds.cli import main
@@ -16,15 +16,8 @@ from igds.cli import main
 F = [17, 91, 200]
 
 @pytest.fixture(scope='module')
-def tiny():
-    tk = tiny_tokenizer(); return tiny_model(tk), tk
-
-@pytest.fixture(scope='module')
 def pool():
     return get_task('math').load('train').select(range(12))
-
-@pytest.fixture(scope='module')
-def sae(): return random_sae(64, 256, hook='model.layers.2')
 
 def frs(tiny, sae, feats=F, **kw):
     return FRS(tiny[0], tiny[1], sae, feats, SelectConfig(batch_size=4, **kw), layer=2, progress=False)
@@ -95,20 +88,28 @@ def test_frs_stops_at_layer_L(tiny, sae, pool):
     finally: [h.remove() for h in hooks]
     assert called == []
 
-def test_frs_uses_only_the_feature_columns(tiny, sae, pool, monkeypatch):
-    "A JumpReLU/ReLU SAE is never encoded at full width; a TopK SAE is (and both give sae-lens' activations)."
-    ref = frs(tiny, sae).score(pool)
-    monkeypatch.setattr(type(sae), 'encode', lambda *a, **k: (_ for _ in ()).throw(AssertionError('full-width encode')))
-    np.testing.assert_allclose(frs(tiny, sae).score(pool), ref)
-    relu = random_sae(64, 256, arch='standard', hook='model.layers.2')
-    monkeypatch.setattr(type(relu), 'encode', lambda *a, **k: (_ for _ in ()).throw(AssertionError('full-width encode')))
-    frs(tiny, relu).score(pool)
-    monkeypatch.undo()
-    topk = random_sae(64, 256, arch='topk', hook='model.layers.2', k=8)
-    calls = []
-    orig = type(topk).encode
-    monkeypatch.setattr(type(topk), 'encode', lambda self, x: calls.append(1) or orig(self, x))
-    assert np.isfinite(frs(tiny, topk).score(pool)).all() and calls
+def _frs_by_hand(model, tk, sae, pool, feats, layer=2)->np.ndarray:
+    """Σ over counted tokens of Σ_{j∈F} a_j, one example at a time: sae-lens' full-width `encode` of the residual after
+    block L (the model's own `hidden_states`), then the F columns."""
+    out = []
+    for ex in pool:
+        e = encode(tk, ex, 512)
+        with torch.no_grad():
+            h = model(torch.tensor([e['input_ids']]), output_hidden_states=True).hidden_states[layer + 1][0]
+            a = sae.encode(h)[:, feats]
+        out.append(float((a*torch.tensor(e['keep'])[:, None]).sum()))
+    return np.array(out)
+
+@pytest.mark.parametrize('arch', ['jumprelu', 'standard', 'topk'])
+def test_frs_equals_full_encode_then_feature_columns(tiny, saes, pool, arch, monkeypatch):
+    """The FRS of every architecture equals sae-lens' full-width encode, then F*'s columns, summed over the counted
+    tokens; a JumpReLU/ReLU SAE is never encoded at full width while scoring, a TopK SAE is (its top k needs every latent)."""
+    sae = saes[arch]; ref = _frs_by_hand(*tiny, sae, pool, F)
+    assert (ref > 0).sum() >= len(pool)//2  # enough of F fires that the comparison means something
+    calls, orig = [], type(sae).encode
+    monkeypatch.setattr(type(sae), 'encode', lambda self, x: calls.append(1) or orig(self, x))
+    np.testing.assert_allclose(frs(tiny, sae).score(pool), ref, rtol=1e-4, atol=1e-5)
+    assert bool(calls) == (arch == 'topk')
 
 def test_options_change_the_score_as_defined(tiny, sae, pool):
     st = frs(tiny, sae).feature_stats(pool); k = len(F)

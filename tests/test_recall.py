@@ -14,13 +14,18 @@ RCFG = RecallConfig(n_candidates=5, generic_size=8)
 MC = ModelConfig(name='tiny-random', layer=2)
 
 def test_rank_candidates_by_task_minus_generic_frequency():
-    """Best first by task minus generic frequency, ties by probe strength; features silent on the probe or firing on more
-    than generic_max_freq of generic examples are dropped."""
+    """Best first by task minus generic frequency, ties by lift (then id), or by probe strength under v1's rule; features
+    silent on the probe or firing on more than generic_max_freq of generic examples are dropped."""
     ft = np.array([.9, .5, .5, 0., 1., .6, .6, .3])
     fg = np.array([.1, .5, 0., 0., .95, .2, .2, .8])
-    got = R.rank_candidates(ft, fg, n=5, generic_max_freq=0.9, strength=np.array([0, 0, 0, 0, 0, 1., 2., 0]))
+    strength = np.array([0, 0, 0, 0, 0, 1., 2., 0])
+    got = R.rank_candidates(ft, fg, n=5, generic_max_freq=0.9, strength=strength, tiebreak='strength')
     assert [c['feature'] for c in got] == [0, 2, 6, 5, 1]  # 0.8, 0.5, 0.4 (the stronger), 0.4, 0.0; 3 and 4 dropped
     assert [c['score'] for c in got] == pytest.approx([.8, .5, .4, .4, 0.])
+    got = R.rank_candidates(ft, fg, n=5, generic_max_freq=0.9, strength=strength)  # lift: 5 and 6 tie, so by id
+    assert [c['feature'] for c in got] == [0, 2, 5, 6, 1]
+    ft[6], fg[6] = .45, .05  # same contrast 0.4, but more selective: lift 0.46/0.06 against 0.61/0.21 (ε = 1/100)
+    assert [c['feature'] for c in R.rank_candidates(ft, fg, n=5, n_generic=100)][2:4] == [6, 5]
 
 def test_sae_width_differs_from_model(tiny, tmp_path, new_sae):
     m, tk = tiny

@@ -89,7 +89,7 @@ def test_frs_stops_at_layer_L(tiny, sae, pool):
     assert called == []
 
 def _frs_by_hand(model, tk, sae, pool, feats, layer=2)->np.ndarray:
-    """Σ over counted tokens of Σ_{j∈F} a_j, one example at a time: sae-lens' full-width `encode` of the residual after
+    """Σ over counted tokens (kept, of the content and response classes) of Σ_{j∈F} a_j, one example at a time: sae-lens' full-width `encode` of the residual after
     block L (the model's own `hidden_states`), then the F columns."""
     out = []
     for ex in pool:
@@ -97,7 +97,8 @@ def _frs_by_hand(model, tk, sae, pool, feats, layer=2)->np.ndarray:
         with torch.no_grad():
             h = model(torch.tensor([e['input_ids']]), output_hidden_states=True).hidden_states[layer + 1][0]
             a = sae.encode(h)[:, feats]
-        out.append(float((a*torch.tensor(e['keep'])[:, None]).sum()))
+        counted = [k and c > 0 for k, c in zip(e['keep'], e['cls'])]  # the default classes: content and response
+        out.append(float((a*torch.tensor(counted)[:, None]).sum()))
     return np.array(out)
 
 @pytest.mark.parametrize('arch', ['jumprelu', 'standard', 'topk'])

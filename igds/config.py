@@ -225,6 +225,9 @@ class FinetuneConfig(Config):
     micro_batch:int=4 # examples per forward (gradient accumulation fills the rest)
     max_length:Optional[int]=None # None: 512, 768 for summarization
     seed:int=0 # fine-tuning seed
+    def validate(self):
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"FinetuneConfig.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 
 # %% ../nbs/00_config.ipynb #9e1d5a5c
 @dataclass(frozen=True)

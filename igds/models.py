@@ -16,7 +16,7 @@ from .config import ModelConfig, igds_cache, atomic_write
 __all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
            'embedded_dir', 'model_source', 'load_tokenizer', 'load_model', 'decoder_layers', 'n_layers', 'resid_module',
            'hook_name', 'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits', 'logits_from_resid',
-           'hidden_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
+           'hidden_from_resid', 'prompt_special_tokens', 'generate', 'cut_at_stop', 'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -291,10 +291,15 @@ def hidden_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0,
 def _final_norm(model): return decoder(model).norm
 
 # %% ../nbs/01_models.ipynb #7a99f4c4
+def prompt_special_tokens(tokenizer)->bool:
+    "Whether a prompt is tokenized with the tokenizer's special tokens (BOS): unless a chat template's text holds them."
+    return not getattr(tokenizer, 'chat_template', None)
+
 @torch.no_grad()
 def generate(model, tokenizer, prompts:list, max_new_tokens:int=64, batch_size:int=8, stop:tuple=(),
-             add_special_tokens:bool=False, desc:str='generate', progress:bool=True)->list:
-    "Greedy completions of `prompts` (strings), each cut at the first of `stop`."
+             add_special_tokens:Optional[bool]=None, desc:str='generate', progress:bool=True)->list:
+    "Greedy completions of `prompts` (strings), cut at the first of `stop`; special tokens by `prompt_special_tokens`."
+    if add_special_tokens is None: add_special_tokens = prompt_special_tokens(tokenizer)
     order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
     out = [None]*len(prompts)
     tokenizer.padding_side = 'left'

@@ -72,3 +72,33 @@ def test_evaluate_writes_results(tmp_path):
     assert set(m['metrics']) >= {'bleu', 'chrf', 'ref_nll', 'n'} and m['metrics']['n'] == 3
     assert len((tmp_path/'outputs.jsonl').read_text().splitlines()) == 3
     assert m['versions']['torch'] and m['task']['name'] == 'translation'
+
+def _base_tokenizer():
+    "The tiny tokenizer as a base model's: no chat template, a BOS added by `add_special_tokens`."
+    from tokenizers.processors import TemplateProcessing
+    from igds.models import tiny_tokenizer
+    tk = tiny_tokenizer(); tk.chat_template = None
+    bos = (tk.bos_token, tk.bos_token_id)
+    tk.backend_tokenizer.post_processor = TemplateProcessing(single=f'{bos[0]} $A', special_tokens=[bos])
+    return tk
+
+@pytest.mark.parametrize('chat', [False, True])
+def test_generation_prompts_are_tokenized_like_training(chat, monkeypatch):
+    "evaluate and task_score give `generate` the prompt ids `encode` trains and scores with (a base model's BOS too)."
+    from igds.models import tiny_model, tiny_tokenizer
+    from igds.tasks import encode
+    from igds.evaluate import evaluate
+    from igds.intervene import task_score
+    from igds.config import EvalConfig
+    tk = tiny_tokenizer() if chat else _base_tokenizer(); tm = tiny_model(tk)
+    if not chat: assert tk('x').input_ids[0] == tk.bos_token_id
+    task = get_task('translation'); exs = list(task.load('test').select(range(3)))
+    want = sorted(tuple(t for t, s in zip(e['input_ids'], e['span']) if s == 0) for e in (encode(tk, ex) for ex in exs))
+    fed, gen = [], tm.generate
+    def spy(**kw):
+        fed.extend(tuple(r[m.bool()].tolist()) for r, m in zip(kw['input_ids'], kw['attention_mask'])); return gen(**kw)
+    monkeypatch.setattr(tm, 'generate', spy)
+    evaluate(tm, tk, task, exs, EvalConfig(max_new_tokens=2, nll=False), progress=False)
+    assert sorted(fed) == want
+    fed.clear(); task_score(tm, tk, task, exs, layer=1, max_new_tokens=2)
+    assert sorted(fed) == want

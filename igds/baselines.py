@@ -29,7 +29,7 @@ class Full(ScoreSelector):
         return list(as_dataset(pool)['id'])
 
 class Random(ScoreSelector):
-    "A uniform random subset, seeded."
+    "A uniform random subset, seeded; it reads no tokens, so it may draw an example whose response is cut away."
     name = 'random'
     def __init__(self, seed:int=0): super().__init__(); self.seed = seed
     def score(self, pool)->np.ndarray: return np.random.default_rng(self.seed).random(len(pool))
@@ -76,6 +76,7 @@ class Loss(ScoreSelector):
         super().__init__()
         if direction not in ('highest', 'lowest'): raise ValueError(f"direction must be 'highest' or 'lowest', got {direction!r}")
         self.direction, self.ce = direction, CEScorer(model, tokenizer, max_length, batch_size, cache_dir, progress, chunk_size)
+        self.tok, self.max_length = tokenizer, max_length
     def score(self, pool)->np.ndarray: "Mean response CE given the prompt."; return self.ce(pool, 'cond')
     def order(self, pool, scores, k):
         return np.argsort(-scores if self.direction == 'highest' else scores, kind='stable')
@@ -93,6 +94,7 @@ class IFD(ScoreSelector):
     def __init__(self, model, tokenizer, max_length:Optional[int]=512, batch_size:int=8, cache_dir=None, progress:bool=True,
                  chunk_size:int=1024):
         super().__init__(); self.ce = CEScorer(model, tokenizer, max_length, batch_size, cache_dir, progress, chunk_size)
+        self.tok, self.max_length = tokenizer, max_length
     def details(self, pool)->dict:
         "IFD, and the two cross-entropies it is the ratio of."
         c, a = self.ce(pool, 'cond'), self.ce(pool, 'alone')
@@ -135,7 +137,8 @@ def zip_select(texts:list, k:int, k1:int=10000, k2:int=200, k3:int=100)->list:
     return chosen
 
 class ZIP(ScoreSelector):
-    "ZIP: greedy selection of the least compressible (least redundant) subset."
+    """ZIP: greedy selection of the least compressible (least redundant) subset. It compresses raw text and has no
+    tokenizer, so it does not rank last the examples whose response truncation cuts away (fine-tuning drops them)."""
     name = 'zip'
     def __init__(self, k1:int=10000, k2:int=200, k3:int=100): super().__init__(); self.k = (k1, k2, k3)
     def score(self, pool)->np.ndarray:

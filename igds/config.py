@@ -142,6 +142,7 @@ class TaskConfig(Config):
     dev_check_size:int=64 # held-out examples to check F*
     test_size:Optional[int]=None # None = the whole test split
     seed:int=0 # seed of the split sampling
+    split_rule:Literal['v1','v2']='v2' # v2: the pool depends only on seed, pool_size and data; v1: cut after the probe
     src_lang:str='de' # translation: source language
     tgt_lang:str='en' # translation: target language
     def validate(self):
@@ -151,6 +152,15 @@ class TaskConfig(Config):
     def split_key(self)->dict:
         "The fields that decide the pool, probe and dev splits (all but `test_size`): the key of recall and filtering runs."
         return {k: v for k, v in self.to_dict().items() if k != 'test_size'}
+    def to_dict(self)->dict:
+        "The fields, but `split_rule` only when it is not 'v1': a config saved before the field existed used 'v1'."
+        d = super().to_dict()
+        if d['split_rule'] == 'v1': del d['split_rule']  # so v1 configs keep their hashes, run folders, cached stages
+        return d
+    @classmethod
+    def from_dict(cls, d:dict, source:str='dict'):
+        "As `Config.from_dict`; without a `split_rule` (a v1 config, or one saved before the field) it is 'v1'."
+        return super().from_dict({'split_rule': 'v1', **d}, source)
 
 # %% ../nbs/00_config.ipynb #c23960c9
 @dataclass(frozen=True)
@@ -244,6 +254,9 @@ class FinetuneConfig(Config):
     micro_batch:int=4 # examples per forward (gradient accumulation fills the rest)
     max_length:Optional[int]=None # None: 512, 768 for summarization
     seed:int=0 # fine-tuning seed
+    def validate(self):
+        if not 0 <= self.warmup_ratio < 1:
+            raise ValueError(f"FinetuneConfig.warmup_ratio must be in [0, 1), got {self.warmup_ratio}")
 
 # %% ../nbs/00_config.ipynb #9e1d5a5c
 @dataclass(frozen=True)

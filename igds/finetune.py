@@ -4,7 +4,7 @@
 
 # %% ../nbs/20_fine_tuning.ipynb #9abef6f8
 from __future__ import annotations
-import json, math, os, shutil, time
+import dataclasses, json, math, os, shutil, time
 from pathlib import Path
 from typing import Optional
 import torch
@@ -54,10 +54,12 @@ def grad_accum(cfg:FinetuneConfig, world_size:int=1)->int:
 def training_args(cfg:FinetuneConfig, out:Path, save_every:int=10, world_size:int=1, max_steps:int=-1, progress:bool=True):
     "`transformers.TrainingArguments` for `cfg`, checkpointing every `save_every` steps under `out/checkpoints`."
     from transformers import TrainingArguments
+    has_ratio = 'warmup_ratio' in {f.name for f in dataclasses.fields(TrainingArguments)}  # transformers < 5
+    warmup = dict(warmup_ratio=cfg.warmup_ratio) if has_ratio else dict(warmup_steps=cfg.warmup_ratio)
     return TrainingArguments(
         output_dir=str(Path(out)/'checkpoints'), per_device_train_batch_size=cfg.micro_batch,
         gradient_accumulation_steps=grad_accum(cfg, world_size), learning_rate=cfg.lr, lr_scheduler_type='cosine',
-        warmup_steps=cfg.warmup_ratio, num_train_epochs=cfg.epochs, max_steps=max_steps, seed=cfg.seed,
+        **warmup, num_train_epochs=cfg.epochs, max_steps=max_steps, seed=cfg.seed,
         data_seed=cfg.seed, save_strategy='steps', save_steps=save_every, save_total_limit=2, logging_steps=1,
         report_to=[], remove_unused_columns=False, use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0,
         disable_tqdm=not progress, weight_decay=0.0, max_grad_norm=1.0)
@@ -148,11 +150,12 @@ def _save_weights(trainer, tokenizer, dest:Path):
 
 # %% ../nbs/20_fine_tuning.ipynb #6e37fe0b
 def selection_ids(path)->tuple:
-    "The selected ids and (if recorded) the `TaskConfig` of a `selection.json`."
+    "The selected ids and (if recorded) the `TaskConfig` of a `selection.json` (in `settings.task`, or older keys)."
     d = load_json(path)
     ids = d.get('ids', d.get('selected'))
     if ids is None: raise ValueError(f"{path}: no 'ids' field (fields: {sorted(d)})")
-    t = d.get('task') or (d.get('config') or {}).get('task')
+    t = next((t for t in ((d.get('settings') or {}).get('task'), d.get('task'), (d.get('config') or {}).get('task'))
+              if isinstance(t, dict)), None)
     return list(ids), (TaskConfig.from_dict(t, str(path)) if isinstance(t, dict) else None)
 
 def subset(pool:Dataset, ids:list)->Dataset:

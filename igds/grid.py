@@ -54,6 +54,7 @@ def cell_name(method:str, budget:float, seed:int)->str: "`<method>-b<budget>-s<s
 
 def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, pool_size:int=1000, probe_size:int=512,
                  dev_select_size:int=64, dev_check_size:int=64, test_size:Optional[int]=None, data_dir:Optional[str]=None,
+                 split_rule:str='v2',
                  layer:Optional[int]=None, sae:str='auto', n_candidates:int=64, generic_size:int=512,
                  generic_max_freq:float=0.9, tau:float=0.0, max_features:int=16, alpha_sweep:bool=True, stability:bool=True,
                  mode:str='lora', epochs:float=1.0, micro_batch:int=4, max_length:Optional[int]=None,
@@ -64,7 +65,8 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
     layer = layer if layer is not None else (sp.layer if sp else None)
     if layer is None: raise ValueError(f"{model}: give the layer (it has no registry default)")
     task_cfg = TaskConfig(name=task, data_dir=data_dir, pool_size=pool_size, probe_size=probe_size,
-                          dev_select_size=dev_select_size, dev_check_size=dev_check_size, test_size=test_size)
+                          dev_select_size=dev_select_size, dev_check_size=dev_check_size, test_size=test_size,
+                          split_rule=split_rule)
     return SimpleNamespace(
         name=cell_name(method, budget, seed), method=method, seed=seed, budget=budget, features=spec['features'],
         model=ModelConfig(name=model, layer=layer, device=device), layer=layer, task=task_cfg, sae=sae,
@@ -315,7 +317,9 @@ _TASKS3 = ('math', 'summarization', 'translation')
 PRESETS = {
     'cpu-small': dict(models=('smollm2-135m',), tasks=_TASKS3, methods=MAIN_METHODS,
                       seeds=dict(math=(0, 1, 2), summarization=(0, 1), translation=(0, 1)), budget=0.5,
-                      params=dict(pool_size=1000, data_dir='../shared/data', epochs=1.0, eval_batch_size=32),  # 1.9x batch 8 (bench/generation.py)
+                      params=dict(pool_size=1000, data_dir='../shared/data', epochs=1.0,
+                                  eval_batch_size=32,  # 1.9x batch 8 (bench/generation.py)
+                                  split_rule='v1'),  # the splits its committed results were run on
                       test_size=dict(math=200, summarization=200, translation=300)),
     'paper': dict(models=('gemma-2-2b', 'llama-3.1-8b', 'qwen3-8b'), tasks=_TASKS3, methods=MAIN_METHODS,
                   seeds=(0, 1, 2), budget=0.5, params=dict(pool_size=5000, epochs=3.0, device='cuda'),
@@ -400,12 +404,12 @@ def _copy_results(cell:Cell, runs, results):
 def _splits_of(task_json:str)->dict:
     "The splits of a cell's recorded task config (JSON), read once for all the cells that share it."
     from igds.tasks import make_splits
-    return make_splits(TaskConfig(**json.loads(task_json)))
+    return make_splits(TaskConfig.from_dict(json.loads(task_json)))
 
 def example_record(cell_dir)->dict:
     "Per-example statistics of a finished cell (test ids, the task's `example_stats`, the reference NLL), from its `outputs.jsonl`."
     from igds.tasks import get_task
-    d = Path(cell_dir); m = load_json(d/'metrics.json'); tcfg = TaskConfig(**m['provenance']['task'])
+    d = Path(cell_dir); m = load_json(d/'metrics.json'); tcfg = TaskConfig.from_dict(m['provenance']['task'])
     refs = {r['id']: r['references'] for r in _splits_of(json.dumps(m['provenance']['task'], sort_keys=True))['test']}
     outs = [json.loads(l) for l in (d/'outputs.jsonl').read_text(encoding='utf-8').splitlines() if l.strip()]
     miss = [o['id'] for o in outs if o['id'] not in refs]

@@ -13,10 +13,11 @@ from tqdm.auto import tqdm
 from .config import ModelConfig, igds_cache, atomic_write
 
 # %% auto #0
-__all__ = ['REGISTRY', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model', 'fetch_gguf',
-           'embedded_dir', 'model_source', 'load_tokenizer', 'load_model', 'decoder_layers', 'n_layers', 'resid_module',
-           'hook_name', 'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits', 'logits_from_resid',
-           'hidden_from_resid', 'generate', 'cut_at_stop', 'token_logprobs']
+__all__ = ['REGISTRY', 'SAE_TRAINED_ON', 'CHATML', 'ModelSpec', 'get_spec', 'model_tag', 'tiny_tokenizer', 'tiny_model',
+           'fetch_gguf', 'embedded_dir', 'model_source', 'load_tokenizer', 'load_model', 'decoder_layers', 'n_layers',
+           'resid_module', 'hook_name', 'edit_resid', 'resid_at', 'decoder', 'final_hidden', 'head_logits',
+           'logits_from_resid', 'hidden_from_resid', 'prompt_special_tokens', 'generate', 'cut_at_stop',
+           'token_logprobs']
 
 # %% ../nbs/01_models.ipynb #2279c103
 @dataclass(frozen=True)
@@ -43,9 +44,17 @@ REGISTRY = {s.name: s for s in [
     ModelSpec('gemma-2-2b', 'google/gemma-2-2b', 26, 12, sae_release='gemma-scope-2b-pt-res-canonical',
               sae_id='layer_{layer}/width_16k/canonical'),
     ModelSpec('llama-3.1-8b', 'meta-llama/Llama-3.1-8B', 32, 16, sae_release='llama_scope_lxr_8x', sae_id='l{layer}r_8x'),
-    ModelSpec('qwen3-8b', 'Qwen/Qwen3-8B', 36, 18, sae_release='qwen-scope-3-8b-base-w64k-l50', sae_id='layer{layer}'),
+    ModelSpec('qwen3-8b', 'Qwen/Qwen3-8B-Base', 36, 18, sae_release='qwen-scope-3-8b-base-w64k-l50',
+              sae_id='layer{layer}'),
     ModelSpec('tiny-random', None, 4, 2),
 ]}
+
+# %% ../nbs/01_models.ipynb #d321686c
+SAE_TRAINED_ON = {  # sae-lens release -> Hub id of the model it was trained on
+    'gemma-scope-2b-pt-res-canonical': 'google/gemma-2-2b',  # Gemma Scope: Gemma 2 2B pre-trained ("pt")
+    'llama_scope_lxr_8x': 'meta-llama/Llama-3.1-8B',  # Llama Scope (fnlp/Llama3_1-8B-Base-LXR-8x): Llama 3.1 8B base
+    'qwen-scope-3-8b-base-w64k-l50': 'Qwen/Qwen3-8B-Base',  # Qwen-Scope: Qwen3-8B-Base
+}
 
 # %% ../nbs/01_models.ipynb #d4cf7935
 def get_spec(name:str)->Optional[ModelSpec]:
@@ -291,10 +300,15 @@ def hidden_from_resid(model, resid, input_ids, attention_mask=None, layer:int=0,
 def _final_norm(model): return decoder(model).norm
 
 # %% ../nbs/01_models.ipynb #7a99f4c4
+def prompt_special_tokens(tokenizer)->bool:
+    "Whether a prompt is tokenized with the tokenizer's special tokens (BOS): unless a chat template's text holds them."
+    return not getattr(tokenizer, 'chat_template', None)
+
 @torch.no_grad()
 def generate(model, tokenizer, prompts:list, max_new_tokens:int=64, batch_size:int=8, stop:tuple=(),
-             add_special_tokens:bool=False, desc:str='generate', progress:bool=True)->list:
-    "Greedy completions of `prompts` (strings), each cut at the first of `stop`."
+             add_special_tokens:Optional[bool]=None, desc:str='generate', progress:bool=True)->list:
+    "Greedy completions of `prompts` (strings), cut at the first of `stop`; special tokens by `prompt_special_tokens`."
+    if add_special_tokens is None: add_special_tokens = prompt_special_tokens(tokenizer)
     order = sorted(range(len(prompts)), key=lambda i: -len(prompts[i]))
     out = [None]*len(prompts)
     tokenizer.padding_side = 'left'

@@ -4,7 +4,7 @@
 
 # %% ../nbs/12_resonant_selection.ipynb #c192e56d
 from __future__ import annotations
-import glob, hashlib, html, io, json, math, os, sys
+import datetime, hashlib, html, io, json, math, os, sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Protocol, Sequence, runtime_checkable, get_args, get_type_hints
@@ -17,11 +17,11 @@ from .tasks import encode, collate, get_task, make_splits, data_args
 from .config import TOKEN_CLASSES, as_classes
 
 # %% auto #0
-__all__ = ['COLUMNWISE', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector', 'ScoreSelector',
-           'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint', 'FeatureSet',
-           'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'feature_stats', 'class_sums',
-           'class_mass', 'probe_max', 'probe_mean', 'frs_from_stats', 'token_activations', 'explain', 'explain_html',
-           'get_selector', 'run_dir', 'find_features', 'write_selection', 'run_select', 'register_cli']
+__all__ = ['COLUMNWISE', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector', 'response_cut',
+           'ScoreSelector', 'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint',
+           'FeatureSet', 'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'feature_stats',
+           'class_sums', 'class_mass', 'probe_max', 'probe_mean', 'frs_from_stats', 'token_activations', 'explain',
+           'explain_html', 'get_selector', 'run_dir', 'find_features', 'write_selection', 'run_select', 'register_cli']
 
 # %% ../nbs/12_resonant_selection.ipynb #59a3486c
 def budget_count(budget, n:int)->int:
@@ -75,11 +75,20 @@ class Selector(Protocol):
     def score(self, pool)->np.ndarray: ...
     def select(self, pool, budget)->list: ...
 
+def response_cut(tokenizer, pool, max_length:Optional[int]=None)->np.ndarray:
+    "For each example, whether `encode` keeps none of its response tokens (the prompt alone fills `max_length`)."
+    return np.array([1 not in encode(tokenizer, ex, max_length)['span'] for ex in as_dataset(pool)], dtype=bool)
+
 class ScoreSelector:
-    "A selector that keeps the highest scores, ties broken by pool order."
+    """A selector that keeps the highest scores, ties broken by pool order. With a tokenizer (`tok`), the examples whose
+    response truncation to `max_length` cuts away come after all others: fine-tuning has nothing to train on in them."""
     name = 'score'
+    tok, max_length = None, None  # the tokenizer and max length the examples are encoded with (None: no response check)
     nan_last = False  # True: a NaN score means nothing could be scored (a response cut away by truncation): ranked last
     def __init__(self): self.info = {}
+    def cut(self, pool)->np.ndarray:
+        "Which examples keep no response token (all False for a selector without a tokenizer)."
+        return np.zeros(len(pool), bool) if self.tok is None else response_cut(self.tok, pool, self.max_length)
     def score(self, pool)->np.ndarray: raise NotImplementedError
     def details(self, pool)->dict: "Per-example columns (`score` first) for `scores.parquet`."; return {'score': self.score(pool)}
     def order(self, pool, scores:np.ndarray, k:int)->np.ndarray:
@@ -87,17 +96,21 @@ class ScoreSelector:
         return np.argsort(-scores, kind='stable')
     def select(self, pool, budget, scores=None)->list:
         """Ids of the kept examples, best first (`scores`: reuse scores already computed). A NaN or infinite score is an
-        error, except that with `nan_last` the examples scored NaN come after all others (listed in `info`)."""
+        error, except that the examples whose response is cut away, and with `nan_last` those scored NaN, come after all
+        others, in pool order (counted in `info`)."""
         pool = as_dataset(pool)
         ids = check_pool(pool); k = budget_count(budget, len(ids))
         s = np.asarray(self.score(pool) if scores is None else scores, dtype=np.float64)
-        unscored = np.isnan(s) if self.nan_last and s.shape == (len(ids),) else np.zeros(len(ids), dtype=bool)
-        ok, nan = np.flatnonzero(~unscored), np.flatnonzero(unscored)
-        s = check_scores(s[ok], [ids[i] for i in ok]) if len(nan) else check_scores(s, ids)
+        if s.shape != (len(ids),): check_scores(s, ids)  # the error for scores of the wrong length
+        cut, nan = self.cut(pool), np.isnan(s) & self.nan_last
+        ok, last = np.flatnonzero(~(cut | nan)), np.flatnonzero(cut | nan)
+        s = check_scores(s[ok], [ids[i] for i in ok]) if len(last) else check_scores(s, ids)
         self.info = dict(n_pool=len(ids), n_selected=k)
-        if len(nan): self.info.update(n_unscorable=len(nan), unscorable=[ids[i] for i in nan])
-        o = self.order(pool.select(ok) if len(nan) else pool, s, k)
-        return [ids[i] for i in np.concatenate([ok[np.asarray(o, dtype=int)], nan])[:k]]
+        if self.tok is not None: self.info.update(n_response_cut=int(cut.sum()))
+        if cut.any(): self.info.update(response_cut=[ids[i] for i in np.flatnonzero(cut)])
+        if nan.any(): self.info.update(n_unscorable=int(nan.sum()), unscorable=[ids[i] for i in np.flatnonzero(nan)])
+        o = self.order(pool.select(ok) if len(last) else pool, s, k)
+        return [ids[i] for i in np.concatenate([ok[np.asarray(o, dtype=int)], last])[:k]]
 
 def subset(pool, ids)->'Dataset':
     "The rows of `pool` whose id is in `ids`, in pool order (`Dataset.select` takes positions, not ids)."
@@ -416,12 +429,24 @@ def run_dir(runs, model:str, task:str, cfg:SelectConfig)->Path:
     "`runs/<model>/<task>/<method>-b<budget>-s<seed>/`."
     return Path(runs)/model_tag(model)/task/f"{cfg.method}-b{cfg.budget:g}-s{cfg.seed}"
 
-def find_features(runs, model:str, task:str)->Path:
-    "The newest `features.json` of the filtering stage for `model` and `task`."
-    found = sorted(glob.glob(str(Path(runs)/model_tag(model)/task/'filter-*'/'features.json')), key=os.path.getmtime)
-    if not found: raise FileNotFoundError(f"no features.json in {Path(runs)/model_tag(model)/task}/filter-*/: run `igds filter` "
-                                          f"first or pass --features")
-    return Path(found[-1])
+def find_features(runs, model:str, task:str, tcfg:Optional[TaskConfig]=None, layer:Optional[int]=None)->Path:
+    """The `features.json` of the filtering stage for `model` and `task`. Ablation runs (a `draw` in their settings) are
+    skipped; of several main runs, the one whose task splits (`tcfg`) and `layer` match, else an error listing them."""
+    d = Path(runs)/model_tag(model)/task
+    found = sorted(d.glob('filter-*/features.json'), key=os.path.getmtime)
+    sett = {p: load_json(p).get('settings') or {} for p in found}
+    main = [p for p, s in sett.items() if 'draw' not in s]
+    if not main: raise FileNotFoundError(f"no features.json of a main filtering run in {d}/filter-*/: run `igds filter`"
+                                         f" first or pass --features")
+    fits = lambda s: ((tcfg is None or s.get('task') == json.loads(json.dumps(tcfg.split_key())))
+                      and (layer is None or s.get('layer') == layer))
+    match = [p for p in main if fits(sett[p])]
+    if len(main) == 1 or len(match) == 1: return (match or main)[0]
+    when = lambda p: datetime.datetime.fromtimestamp(p.stat().st_mtime).isoformat(sep=' ', timespec='seconds')
+    raise ValueError(f"{d}: {len(main)} filtering runs could hold F* ({len(match)} match the task splits and layer): "
+                     + '; '.join(f"{p.parent.name} (settings hash {p.parent.name[7:]}, written {when(p)})"
+                                 for p in main)
+                     + "; pass --features <folder>/features.json")
 
 def _load_sae(args, model, layer):
     if args.sae:
@@ -451,7 +476,8 @@ def run_select(args)->int:
     spec = get_spec(args.model); layer = args.layer if args.layer is not None else (spec.layer if spec else None)
     feats = None
     if args.method == 'igds':
-        feats = load_features(args.features or find_features(args.runs, args.model, args.task), args.model, layer)
+        feats = load_features(args.features or find_features(args.runs, args.model, args.task, tcfg, layer), args.model,
+                              layer)
         layer = layer if layer is not None else feats.layer
     settings = dict(select=scfg.to_dict(), model=args.model, layer=layer, task=tcfg.to_dict(), max_length=args.max_length,
                     features=feats.hash() if feats else None, features_source=feats.source if feats else None, sae=args.sae)
@@ -486,7 +512,8 @@ def register_cli(sub):
     data_args(p)
     p.add_argument('--layer', type=int, default=None, help="layer L (default: the registry's, else features.json's)")
     p.add_argument('--pool-size', type=int, default=1000, help='examples in the pool')
-    p.add_argument('--features', default=None, help='features.json (default: the newest in runs/<model>/<task>/filter-*/)')
+    p.add_argument('--features', default=None,
+                   help='features.json (default: the main filtering run in runs/<model>/<task>/filter-*/)')
     p.add_argument('--sae', default=None, help="a sae-lens SAE folder (default: the SAE stage's SAE for the model)")
     p.add_argument('--classes', default=','.join(d.classes), help='token classes the FRS counts: template, content, response '
                    '(comma-separated; all, prompt and response also work)')

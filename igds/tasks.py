@@ -234,8 +234,12 @@ def make_splits(cfg:TaskConfig)->dict:
         raise ValueError(f"{cfg.name}: the training split has {len(train)} examples but the splits ask for {sum(sizes)} "
                          f"({dict(zip(SPLITS, sizes))}); lower the sizes or use the full data (--data-dir)")
     perm = np.random.default_rng(cfg.seed).permutation(len(train))
-    out, s = {}, 0
-    for name, n in zip(SPLITS, sizes): out[name] = train.select(perm[s:s+n]); s += n
+    parts = [(SPLITS, perm)] if cfg.split_rule == 'v1' else [(SPLITS[:3], perm), (('pool',), perm[::-1])]
+    size, out = dict(zip(SPLITS, sizes)), {}
+    for names, p in parts:  # each part's splits are cut in a row from the front of its order
+        s = 0
+        for name in names: out[name] = train.select(p[s:s+size[name]]); s += size[name]
+    out = {name: out[name] for name in SPLITS}
     test = task.load('test', cfg.source, cfg.data_dir)
     out['test'] = test.select(range(min(cfg.test_size or len(test), len(test))))
     return out

@@ -86,3 +86,46 @@ def test_accelerate_two_processes(tmp_path):
     assert info['processes'] == 2
     assert info['steps'] == 2  # 16 examples / effective batch 8 (= 2 processes x 2 micro-batches x 2 examples)
     assert (tmp_path/'ddp'/'adapter'/'adapter_model.safetensors').exists()
+
+def test_selection_round_trip_keeps_the_task(tmp_path):
+    "`igds finetune --selection` rebuilds the pool that `write_selection` selected from (its task, sizes and seed)."
+    from igds.config import TaskConfig, SelectConfig
+    from igds.tasks import make_splits
+    from igds.select import write_selection
+    from igds.baselines import Random
+    from igds.finetune import selection_ids, subset
+    tcfg = TaskConfig(name='translation', pool_size=20, probe_size=8, dev_select_size=4, dev_check_size=4, seed=3)
+    pool = make_splits(tcfg)['pool']; sel = Random(1); ids = sel.select(pool, 0.5)
+    settings = dict(select=SelectConfig(method='random').to_dict(), model='tiny-random', task=tcfg.to_dict())
+    write_selection(tmp_path, sel, pool, ids, sel.details(pool), settings)
+    got, t = selection_ids(tmp_path/'selection.json')
+    assert (got, t) == (ids, tcfg)
+    assert sorted(subset(make_splits(t)['pool'], got)['id']) == sorted(ids)
+
+def _transformers4_args():
+    "transformers 4's `TrainingArguments` as far as warm-up goes: `warmup_steps` a count, the share in `warmup_ratio`."
+    import math
+    from dataclasses import dataclass
+    from transformers import TrainingArguments
+    @dataclass
+    class Args4(TrainingArguments):
+        warmup_ratio:float = 0.0
+        def get_warmup_steps(self, n:int):
+            return self.warmup_steps if self.warmup_steps > 0 else math.ceil(n*self.warmup_ratio)
+    return Args4
+
+@pytest.mark.parametrize('v4', [False, True])
+def test_warmup_is_a_share_of_the_optimizer_steps(v4, tmp_path, monkeypatch):
+    "3 % warm-up of 100 optimizer steps is 3 steps (not 0.03) under transformers 5 and 4 alike; the schedule follows."
+    import transformers
+    from transformers import get_scheduler
+    from igds.config import FinetuneConfig
+    from igds.finetune import training_args
+    if v4: monkeypatch.setattr(transformers, 'TrainingArguments', _transformers4_args())
+    a = training_args(FinetuneConfig(warmup_ratio=0.03), tmp_path)
+    assert [a.get_warmup_steps(n) for n in (100, 33, 34)] == [3, 1, 2]
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
+    sch = get_scheduler('cosine', opt, num_warmup_steps=a.get_warmup_steps(100), num_training_steps=100)
+    lrs = []
+    for _ in range(5): lrs.append(opt.param_groups[0]['lr']); opt.step(); sch.step()
+    assert lrs[:4] == pytest.approx([0, 1/3, 2/3, 1.0]) and lrs[4] < 1.0

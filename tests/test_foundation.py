@@ -51,7 +51,7 @@ def test_splits_larger_than_train(tmp_path):
 def test_hub_only_model_fails_fast_offline(monkeypatch, tmp_path):
     monkeypatch.setenv('HF_HUB_OFFLINE', '1'); monkeypatch.setenv('HF_HOME', str(tmp_path))
     t0 = time.time()
-    with pytest.raises(RuntimeError, match=r'qwen3-8b \(Qwen/Qwen3-8B\) is not in the local Hugging Face cache.*huggingface-cli download'):
+    with pytest.raises(RuntimeError, match=r'qwen3-8b \(Qwen/Qwen3-8B-Base\) is not in the local Hugging Face cache.*huggingface-cli download'):
         model_source('qwen3-8b')
     assert time.time() - t0 < 5
 
@@ -72,3 +72,85 @@ def test_evaluate_writes_results(tmp_path):
     assert set(m['metrics']) >= {'bleu', 'chrf', 'ref_nll', 'n'} and m['metrics']['n'] == 3
     assert len((tmp_path/'outputs.jsonl').read_text().splitlines()) == 3
     assert m['versions']['torch'] and m['task']['name'] == 'translation'
+
+def _base_tokenizer():
+    "The tiny tokenizer as a base model's: no chat template, a BOS added by `add_special_tokens`."
+    from tokenizers.processors import TemplateProcessing
+    from igds.models import tiny_tokenizer
+    tk = tiny_tokenizer(); tk.chat_template = None
+    bos = (tk.bos_token, tk.bos_token_id)
+    tk.backend_tokenizer.post_processor = TemplateProcessing(single=f'{bos[0]} $A', special_tokens=[bos])
+    return tk
+
+@pytest.mark.parametrize('chat', [False, True])
+def test_generation_prompts_are_tokenized_like_training(chat, monkeypatch):
+    "evaluate and task_score give `generate` the prompt ids `encode` trains and scores with (a base model's BOS too)."
+    from igds.models import tiny_model, tiny_tokenizer
+    from igds.tasks import encode
+    from igds.evaluate import evaluate
+    from igds.intervene import task_score
+    from igds.config import EvalConfig
+    tk = tiny_tokenizer() if chat else _base_tokenizer(); tm = tiny_model(tk)
+    if not chat: assert tk('x').input_ids[0] == tk.bos_token_id
+    task = get_task('translation'); exs = list(task.load('test').select(range(3)))
+    want = sorted(tuple(t for t, s in zip(e['input_ids'], e['span']) if s == 0) for e in (encode(tk, ex) for ex in exs))
+    fed, gen = [], tm.generate
+    def spy(**kw):
+        fed.extend(tuple(r[m.bool()].tolist()) for r, m in zip(kw['input_ids'], kw['attention_mask'])); return gen(**kw)
+    monkeypatch.setattr(tm, 'generate', spy)
+    evaluate(tm, tk, task, exs, EvalConfig(max_new_tokens=2, nll=False), progress=False)
+    assert sorted(fed) == want
+    fed.clear(); task_score(tm, tk, task, exs, layer=1, max_new_tokens=2)
+    assert sorted(fed) == want
+
+def _old_splits(cfg:TaskConfig)->dict:
+    "The split rule before `split_rule`: one seeded permutation cut in a row into dev_select, dev_check, probe, pool."
+    train = get_task(cfg).load('train', cfg.source, cfg.data_dir)
+    perm, out, s = __import__('numpy').random.default_rng(cfg.seed).permutation(len(train)), {}, 0
+    for name in ('dev_select', 'dev_check', 'probe', 'pool'):
+        n = getattr(cfg, f'{name}_size'); out[name] = list(train.select(perm[s:s+n])['id']); s += n
+    return out
+
+SIZES = [dict(pool_size=300, probe_size=100, dev_select_size=32, dev_check_size=16),
+         dict(pool_size=300, probe_size=50, dev_select_size=8, dev_check_size=40), dict(pool_size=120, probe_size=0)]
+
+@pytest.mark.parametrize('task', ['math', 'summarization', 'translation'])
+@pytest.mark.parametrize('seed', [0, 3])
+def test_split_rules(task, seed):
+    "v1 is the old slicing; v2 moves only the pool, which depends on seed and pool size alone; disjoint; sizes right."
+    names = ('dev_select', 'dev_check', 'probe', 'pool')
+    pools = {}
+    for sz in SIZES:
+        for rule in ('v1', 'v2'):
+            cfg = TaskConfig(name=task, seed=seed, split_rule=rule, test_size=5, **sz)
+            sp = {k: list(v['id']) for k, v in make_splits(cfg).items()}
+            assert [len(sp[k]) for k in names] == [getattr(cfg, f'{k}_size') for k in names] and len(sp['test']) == 5
+            assert len(set().union(*(sp[k] for k in names))) == sum(len(sp[k]) for k in names)  # disjoint
+            old = _old_splits(cfg)
+            if rule == 'v1': assert {k: sp[k] for k in names} == old
+            else: pools.setdefault(cfg.pool_size, []).append(sp['pool'])
+            assert {k: sp[k] for k in names[:3]} == {k: old[k] for k in names[:3]}  # the same dev sets and probe
+    assert all(p == ps[0] for ps in pools.values() for p in ps) and len(pools[300]) == 2
+    assert pools[120] == [pools[300][0][:120]]  # a smaller pool is the start of a larger one
+
+def test_split_rule_of_saved_configs():
+    "A config saved before `split_rule` existed reads as v1, and a v1 config saves and hashes as it did then."
+    old = dict(name='math', source='auto', data_dir=None, pool_size=1000, probe_size=512, dev_select_size=64,
+               dev_check_size=64, test_size=None, seed=0, src_lang='de', tgt_lang='en')
+    v1 = TaskConfig.from_dict(old)
+    assert v1.split_rule == 'v1' and TaskConfig().split_rule == 'v2'
+    assert v1.to_dict() == old and v1.split_key() == {k: v for k, v in old.items() if k != 'test_size'}
+    assert TaskConfig.from_dict(TaskConfig().to_dict()) == TaskConfig() and TaskConfig.from_dict(v1.to_dict()) == v1
+
+def test_registry_loads_the_model_each_sae_was_trained_on():
+    "Every registry entry with a public SAE loads the model sae-lens' directory says that SAE was trained on."
+    import yaml, sae_lens
+    from igds.models import REGISTRY, SAE_TRAINED_ON
+    text = (Path(sae_lens.__file__).parent/'pretrained_saes.yaml').read_text()
+    directory = yaml.load(text, getattr(yaml, 'CSafeLoader', yaml.SafeLoader))
+    for release, hub in SAE_TRAINED_ON.items():
+        e = directory[release]  # the model's Hub id, or (Gemma Scope) its TransformerLens name and a link to its page
+        link = (e.get('links') or {}).get('model', '').removeprefix('https://huggingface.co/')
+        assert hub in (e['model'], link), release
+    with_sae = [s for s in REGISTRY.values() if s.sae_release]
+    assert with_sae and [s.name for s in with_sae if s.hub_id != SAE_TRAINED_ON[s.sae_release]] == []

@@ -150,3 +150,27 @@ def test_a_cell_cut_short_counts_its_earlier_executions(tmp_path):
     assert last['seconds'] - 30 < m['seconds'] - first['seconds'] <= last['seconds']
     assert m['shared_seconds'] == pytest.approx(last['shared_seconds'] + first['shared_seconds'], abs=0.2)
     assert json.loads((cell.dir(runs)/'metrics.json').read_text())['seconds'] == m['seconds']
+
+def test_cpu_small_keeps_the_task_config_of_its_results():
+    "The cpu-small preset builds the TaskConfig (split rule v1, same hash) each committed result was run with."
+    from igds.analysis import iter_results
+    from igds.config import TaskConfig
+    results = Path(__file__).resolve().parent.parent/'figures'/'results'
+    done = [m for _, m in iter_results(results) if m['cell']['model'] == 'smollm2-135m']
+    assert done
+    for m in done:
+        c = m['cell']; cell = G.Cell(c['model'], c['task'], c['method'], c['seed'], c['budget'])
+        t = G.cell_configs(**G.cell_params(cell, G.PRESETS['cpu-small'], 'runs')).task
+        saved = TaskConfig.from_dict(m['provenance']['task'])
+        assert t.split_rule == saved.split_rule == 'v1'
+        assert t.to_dict() == dict(saved.to_dict(), data_dir=t.data_dir)  # data_dir was recorded resolved
+
+def test_template_passes_every_parameter():
+    "Each parameter of experiments/run.ipynb reaches `cell_configs` (papermill would set one the call drops in vain)."
+    import ast
+    nb = nbformat.read(G.template('run'), as_version=4)
+    params = [c for c in nb.cells if 'parameters' in c.metadata.get('tags', [])][0]
+    names = [t.id for n in ast.parse(params.source).body for t in n.targets]
+    call = next(c.source for c in nb.cells if 'G.cell_configs(' in c.source)
+    kw = {k.arg for n in ast.walk(ast.parse(call)) if isinstance(n, ast.Call) for k in n.keywords}
+    assert 'split_rule' in names and set(names) <= kw, set(names) - kw

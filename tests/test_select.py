@@ -46,10 +46,28 @@ def test_nonfinite_scores_are_named(pool, bad):
     ids = list(pool['id'])
     with pytest.raises(ValueError, match=f"2 example.*{ids[3]!r}, {ids[7]!r}"): Random(0).select(pool, 0.5, scores=s)
 
-def test_nonfinite_from_a_scorer(tiny, sae, pool):
-    "An example whose response is cut away has no response tokens: its mean FRS is NaN and the error names it."
-    f = FRS(tiny[0], tiny[1], sae, F, SelectConfig(frs_reduce='mean', classes=('response',)), layer=2, max_length=40, progress=False)
-    with pytest.raises(ValueError, match='NaN or infinite score'): f.select(pool, 0.5)
+@pytest.mark.parametrize('method,kw', [('igds', {}), ('igds', dict(frs_reduce='mean', classes=('response',))), ('loss', {}),
+                                       ('ifd', {}), ('longest', {})])
+def test_cut_responses_rank_last(tiny, sae, pool, method, kw):
+    "Examples whose response truncation cuts away (the prompt fills max_length) come after all others, in pool order."
+    from igds.tasks import encode
+    cut = [ex['id'] for ex in pool if 1 not in encode(tiny[1], ex, 256)['span']]
+    assert 0 < len(cut) < len(pool)
+    cfg = SelectConfig(method=method, batch_size=4, **kw)
+    sel = get_selector(cfg, *tiny, sae, F, layer=2, max_length=256, progress=False)
+    s = sel.score(pool)
+    if method == 'igds' and not kw: assert pool['id'][int(np.argmax(s))] in cut  # the rule changes this selection
+    ranked = sel.select(pool, 1.0, scores=s)
+    assert ranked[len(pool) - len(cut):] == cut
+    assert (sel.info['n_response_cut'], sel.info['response_cut']) == (len(cut), cut)
+    assert set(sel.select(pool, len(pool) - len(cut), scores=s)) == set(pool['id']) - set(cut)
+
+def test_no_cut_response_keeps_the_score_order(tiny, sae, pool):
+    "With nothing cut away the rule changes nothing: the order is the scores', ties by pool order."
+    f = FRS(tiny[0], tiny[1], sae, F, SelectConfig(batch_size=4), layer=2, max_length=2048, progress=False)
+    s = f.score(pool)
+    assert f.select(pool, 1.0, scores=s) == [pool['id'][i] for i in np.argsort(-s, kind='stable')]
+    assert f.info['n_response_cut'] == 0 and 'response_cut' not in f.info
 
 def test_features_from_another_model_or_layer(tmp_path, tiny, sae):
     p = tmp_path/'features.json'
@@ -181,3 +199,25 @@ def test_cli_writes_and_skips(tmp_path, sae, capsys):
                  '--runs', str(tmp_path)]) == 0
     assert load_json(tmp_path/'tiny-random'/'math'/'random-b3-s5'/'selection.json')['n_selected'] == 3
     assert main(['select', '--method', 'random', '--budget', '11', '--model', 'tiny-random', '--pool-size', '10', '--runs', str(tmp_path)]) == 1
+
+def test_find_features_skips_ablations_and_asks_when_unsure(tmp_path):
+    "The grid's random-candidates draw (newest) is not F*; of two main runs, the one of the command's splits is taken."
+    import os
+    from igds.config import TaskConfig
+    from igds.select import find_features
+    d = tmp_path/'tiny-random'/'math'; t0 = TaskConfig(); t1 = TaskConfig(dev_select_size=32)
+    def run(name, when, **sett):
+        f = save_json(dict(features=[dict(id=1)], settings=dict(model='tiny-random', layer=2, **sett)),
+                      d/name/'features.json')
+        os.utime(f, (when, when)); return f
+    main = run('filter-aaaa', 1000, task=t0.split_key())
+    run('filter-bbbb', 2000, task=t0.split_key(), draw='random-candidates-s0')
+    assert find_features(tmp_path, 'tiny-random', 'math') == main
+    assert find_features(tmp_path, 'tiny-random', 'math', t1, 2) == main  # the only main run
+    other = run('filter-cccc', 3000, task=t1.split_key())
+    assert find_features(tmp_path, 'tiny-random', 'math', t0, 2) == main
+    assert find_features(tmp_path, 'tiny-random', 'math', t1, 2) == other
+    for args in ((), (t0, 3), (TaskConfig(seed=5),)):
+        msg = r'2 filtering runs.*filter-aaaa \(settings hash aaaa, written .*filter-cccc.*--features'
+        with pytest.raises(ValueError, match=msg):
+            find_features(tmp_path, 'tiny-random', 'math', *args)

@@ -9,21 +9,23 @@ from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
-from .config import load_json, jaccard
+from .config import load_json, jaccard, stable_hash
 
 # %% auto #0
-__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'METHOD_ORDER', 'ABLATION_METHODS', 'EXACT_MAX_N', 'PAGE_TITLES', 'iter_results',
-           'load_results', 'fake_results', 'main_table', 'format_main_table', 'ablation_table', 'correlation',
-           'format_correlation', 'load_examples', 'paired_bootstrap', 'paired_table', 'format_paired_table',
-           'jaccard_matrix', 'load_selections', 'selection_overlap', 'selection_table', 'format_selection_table',
-           'method_order', 'plot_main', 'plot_correlation', 'plot_paired', 'plot_stability', 'plot_overlap',
-           'plot_delta_alpha', 'per_task_text', 'correlation_lines', 'make_figures', 'page_title', 'results_page',
-           'register_cli']
+__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'IGDS_VERSIONS', 'METHOD_ORDER', 'ABLATION_VARIANTS', 'ABLATION_METHODS', 'EXACT_MAX_N',
+           'IGDS_REFS', 'PER_CELL', 'INSTRUMENTS', 'PAGE_TITLES', 'VERSIONED', 'iter_results', 'load_results',
+           'fake_results', 'main_table', 'format_main_table', 'version_methods', 'ablation_table', 'ablation_text',
+           'correlation', 'format_correlation', 'distinct_selections', 'load_examples', 'paired_bootstrap',
+           'paired_table', 'against_table', 'format_paired_table', 'jaccard_matrix', 'load_selections',
+           'selection_overlap', 'selection_table', 'format_selection_table', 'method_order', 'plot_main',
+           'plot_correlation', 'plot_paired', 'plot_stability', 'plot_overlap', 'plot_delta_alpha', 'per_task_text',
+           'correlation_lines', 'task_files', 'make_figures', 'page_title', 'results_page', 'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
 PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
 LOWER_IS_BETTER = ('ref_nll',)
-METHOD_ORDER = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')  # the order of tables and figures
+IGDS_VERSIONS = ('igds-v1', 'igds')  # IGDS of each instrument version: the first (every token counted), the current one
+METHOD_ORDER = ('full', 'random', 'loss', 'ifd', 'zip', 'longest') + IGDS_VERSIONS  # the order of tables and figures
 
 def iter_results(root):
     "(path, contents) of every cell result under `root` (not features.json, stability.json or the per-example files)."
@@ -33,7 +35,9 @@ def iter_results(root):
         if isinstance(d, dict) and 'cell' in d and 'metrics' in d: yield f, d
 
 def load_results(root)->pd.DataFrame:
-    "One row per finished cell under `root` (model, task, method, seed, budget, metrics, base_*, gain_*, F* activation)."
+    """One row per finished cell under `root` (model, task, method, seed, budget, metrics, base_*, gain_*, F*
+    activation, the selection's profile and `selection_key`: a digest of its selected ids, shared by the cells that
+    trained on the same examples)."""
     rows = []
     for f, d in iter_results(root):
         r = dict(d['cell'])
@@ -45,7 +49,8 @@ def load_results(root)->pd.DataFrame:
                  n_selected=sel.get('n_selected'), train_loss=d.get('finetune', {}).get('train_loss'),
                  sel_tokens=sel.get('response_tokens'), pool_tokens=sel.get('pool_response_tokens'),
                  longest_share=sel.get('longest_share'), score_length_rho=sel.get('score_length_rho'),
-                 n_unscored=sel.get('n_unscored'))
+                 n_unscored=sel.get('n_unscored'),
+                 selection_key=None if sel.get('ids') is None else stable_hash(sorted(map(str, sel['ids'])), 12))
         rows.append(r)
     if not rows: raise FileNotFoundError(f"no cell results under {root}: run `igds grid` first")
     return pd.DataFrame(rows)
@@ -58,9 +63,12 @@ def _fake_selection(rng, method:str, i:int)->dict:
                 longest_share=1.0 if method == 'full' else 0.5 + 0.05*i,
                 score_length_rho=None if method in ('full', 'random') else 0.1*i, ids=ids)
 
-def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), tasks=('math',), seed:int=0, n_test:int=200)->Path:
+def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), tasks=('math',), seed:int=0, n_test:int=200,
+                 fixed:Sequence[str]=())->Path:
     """Write synthetic cell results (random numbers in the real format) under `root`, for tests and examples; math cells
-    also get per-example records (`n_test` examples, method i answering a shared set of easy problems plus 2·i % more)."""
+    also get per-example records (`n_test` examples, method i answering a shared set of easy problems plus 2·i % more).
+    Full selects the whole pool at every seed; the methods in `fixed` select one half of it at every seed (as a method
+    whose selection does not depend on the seed does), the others a half of their own per seed."""
     from igds.config import save_json
     rng = np.random.default_rng(seed)
     easy = rng.random(n_test)
@@ -77,9 +85,9 @@ def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), task
                     after = {'exact_match': 100*hit.mean(), 'ref_nll': float(nll.mean())}
                     save_json(dict(cell=cell, ids=[f'test-{j}' for j in range(n_test)], stats=np.stack([hit, np.ones(n_test)], 1).tolist(),
                                    nll=nll.tolist()), f.with_name(f.stem + '.examples.json'))
+                sel = _fake_selection(np.random.default_rng([seed, i] + [s]*(m not in fixed)), m, i)
                 save_json(dict(cell=cell, metrics=after, base=base, gain={k: after[k] - base[k] for k in after},
-                               fstar=dict(before=1.0, after=1.0 + chg, change=chg),
-                               selection=_fake_selection(np.random.default_rng([seed, i, s]), m, i)), f)
+                               fstar=dict(before=1.0, after=1.0 + chg, change=chg), selection=sel), f)
     return Path(root)
 
 # %% ../nbs/30_correlation_analysis.ipynb #e51546ce
@@ -126,12 +134,23 @@ def format_main_table(t:pd.DataFrame, ref:str='full')->str:
     return '\n'.join([fmt(head), fmt(['-'*x for x in w])] + [fmt(r) for r in rows])
 
 # %% ../nbs/30_correlation_analysis.ipynb #d3260b75
-ABLATION_METHODS = ('full', 'random', 'igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean', 'longest')
+ABLATION_VARIANTS = ('norecall', 'nofilter', 'randfeat', 'mean')  # the ablations of each IGDS version (method.md §7)
 
-def ablation_table(df:pd.DataFrame, task:Optional[str]=None)->pd.DataFrame:
-    "The main table restricted to IGDS, its ablations, Random and Full, with % change vs IGDS."
-    have = [m for m in ABLATION_METHODS if m in set(df.method)]
-    return main_table(df, task, methods=have, ref='igds')
+def version_methods(igds:str)->tuple:
+    "An IGDS version (`igds`, `igds-v1`) and its ablations (`igds-v1-norecall`, ...), in the order of the tables."
+    return (igds,) + tuple(f'{igds}-{v}' for v in ABLATION_VARIANTS)
+
+ABLATION_METHODS = ('full', 'random', 'longest') + tuple(m for v in IGDS_VERSIONS for m in version_methods(v))
+
+def ablation_table(df:pd.DataFrame, task:Optional[str]=None, igds:str='igds')->pd.DataFrame:
+    "The main table of the IGDS version `igds`, its ablations, Longest, Random and Full, with % change vs `igds`."
+    have = [m for m in ('full', 'random', 'longest') + version_methods(igds) if m in set(df.method)]
+    return main_table(df, task, methods=have, ref=igds)
+
+def ablation_text(df:pd.DataFrame)->str:
+    "One ablation table per task and IGDS version that has ablation cells, each against its own version's IGDS."
+    return '\n\n'.join(format_main_table(ablation_table(df, t, v), ref=v) for t in PRIMARY for v in IGDS_VERSIONS
+                       if df[df.task == t].method.isin(version_methods(v)[1:]).any())
 
 # %% ../nbs/30_correlation_analysis.ipynb #4261deb9
 def _zs(x): x = np.asarray(x, float); s = x.std(ddof=1); return (x - x.mean())/s if s > 0 else x*0
@@ -199,6 +218,22 @@ def format_correlation(c:dict, label:str='')->str:
     return (f"{label}n = {c['n']}, Pearson r = {c['pearson_r']:+.3f} (p = {c['pearson_p']:.3g}), "
             f"Spearman ρ = {c['spearman_rho']:+.3f} (p = {c['spearman_p']:.3g})")
 
+# %% ../nbs/30_correlation_analysis.ipynb #1d5c0e7b
+def distinct_selections(df:pd.DataFrame)->pd.DataFrame:
+    """One row per model × task × distinct selection (`selection_key`; a cell without recorded ids stands alone): the
+    mean of each numeric column over the cells that share it, their number (`n_cells`), seeds and method(s)."""
+    d = df.reset_index(drop=True)
+    own = pd.Series([f'cell {i}' for i in range(len(d))])
+    by = [c for c in ('model', 'task') if c in d] + ['_selection']
+    num = [c for c in d if c != 'seed' and (pd.api.types.is_numeric_dtype(d[c]) or d[c].isna().all())]
+    t = pd.concat([d.drop(columns=num).assign(_selection=d.selection_key.fillna(own) if 'selection_key' in d else own),
+                   d[num].astype(float)], axis=1)
+    g = t.groupby(by, sort=False, dropna=False)
+    out = g[num].mean().assign(n_cells=g.size())
+    if 'method' in d: out['method'] = g.method.agg(lambda s: '+'.join(dict.fromkeys(s)))  # 2 methods, 1 selection: a+b
+    if 'seed' in d: out['seeds'] = g.seed.agg(lambda s: ', '.join(map(str, sorted(s))))
+    return out.reset_index().drop(columns='_selection')
+
 # %% ../nbs/30_correlation_analysis.ipynb #67d8a16c
 def load_examples(root)->dict:
     "The per-example records under `root` (`<cell>.examples.json`), keyed by (model, task, method, budget, seed)."
@@ -259,20 +294,29 @@ def paired_table(examples:dict, task:str, ref:str='random', metrics:Optional[lis
                  **kw)->pd.DataFrame:
     "`paired_bootstrap` of every method against `ref`, for each metric (the task's primary one and the reference NLL)."
     have = sorted({k[2] for k in examples if k[1] == task})
-    order = [m for m in METHOD_ORDER + ABLATION_METHODS[3:] if m in have]
+    order = [m for m in dict.fromkeys(METHOD_ORDER + ABLATION_METHODS) if m in have]
     methods = [m for m in (methods or order + sorted(set(have) - set(order))) if m != ref]
     if ref not in have: raise ValueError(f"no per-example records of {ref!r} on {task!r}")
     rows = [paired_bootstrap(examples, task, m, ref, k, **kw) for k in (metrics or [PRIMARY[task], 'ref_nll']) for m in methods]
     return pd.DataFrame(rows)
 
+IGDS_REFS = ('random', 'longest', 'igds-v1')  # the current IGDS against chance, length alone and the first instrument
+
+def against_table(examples:dict, task:str, a:str='igds', refs:Sequence[str]=IGDS_REFS, metrics:Optional[list]=None,
+                  **kw)->pd.DataFrame:
+    "`paired_bootstrap` of `a` against each of `refs` that has per-example records on `task`, for each metric."
+    have = {k[2] for k in examples if k[1] == task and kw.get('model') in (None, k[0])}
+    mets = metrics or [PRIMARY[task], 'ref_nll']
+    return pd.DataFrame([paired_bootstrap(examples, task, a, b, k, **kw) for k in mets for b in refs if b in have])
+
 def format_paired_table(t:pd.DataFrame)->str:
     "One line per method and metric: Δ vs the reference [95 % interval], p."
-    lines = []
+    lines, wa, wb = [], max([14, *map(len, t.get('a', []))]), max([7, *map(len, t.get('b', []))])  # names line up
     for _, r in t.iterrows():
         better = '(lower is better)' if r.metric in LOWER_IS_BETTER else ''
         p = f'p < {2/r.n_boot:.3f}' if r.p == 0 else f'p = {r.p:.3f}'  # the resolution of n_boot draws
         seeds = f"seeds {r.seeds_a} vs {r.seeds_b}" + (' resampled' if r.get('seeds_resampled') else '')
-        lines.append(f"{r.task:<13} {r.metric:<11} {r.a:<14} − {r.b:<7} {r.delta:+8.3f}  [{r.lo:+.3f}, {r.hi:+.3f}]  "
+        lines.append(f"{r.task:<13} {r.metric:<11} {r.a:<{wa}} − {r.b:<{wb}} {r.delta:+8.3f}  [{r.lo:+.3f}, {r.hi:+.3f}]  "
                      f"{p:<9}  (n = {r.n_examples}, {seeds}) {better}".rstrip())
     return '\n'.join(lines)
 
@@ -302,13 +346,13 @@ def selection_overlap(sels:dict, model:str, task:str)->pd.DataFrame:
 def selection_table(df:pd.DataFrame, sels:dict, model:str, task:str)->pd.DataFrame:
     """Per method, means over seeds: trained response tokens of the selection and of the pool, the share of the pool's
     longest responses, ρ(score, length), the pool examples it could not score (where any method had some), and the
-    Jaccard overlap with Random's and IGDS's selections."""
+    Jaccard overlap with Random's and each IGDS version's selections."""
     d = df[(df.model == model) & (df.task == task)]
     cols = [c for c in ('sel_tokens', 'pool_tokens', 'longest_share', 'score_length_rho') if c in d]
     cols += ['n_unscored'] if 'n_unscored' in d and (d.n_unscored.fillna(0) > 0).any() else []  # only where some method had them
     t = d.groupby('method')[cols].mean()
     ov = selection_overlap(sels, model, task)
-    for ref in ('random', 'igds'):
+    for ref in ('random',) + IGDS_VERSIONS:
         if ref in ov: t[f'jaccard_{ref}'] = ov[ref].reindex(t.index)
     return t.reindex([m for m in dict.fromkeys(METHOD_ORDER + tuple(sorted(t.index))) if m in t.index])
 
@@ -323,7 +367,9 @@ def _plt():
     import matplotlib.pyplot as plt
     return plt
 
-def _color(method:str)->str: "IGDS red, Full grey, the rest blue."; return {'igds': '#c44e52', 'full': '#8c8c8c'}.get(method, '#4c72b0')
+def _color(method:str)->str:
+    "IGDS red (v1 pale red), Full grey, the rest blue."
+    return {'igds': '#c44e52', 'igds-v1': '#e8a0a2', 'full': '#8c8c8c'}.get(method, '#4c72b0')
 
 def method_order(present)->list:
     "The methods in `present`, in the order of tables and figures: the main methods, the ablations, then any other alphabetically."
@@ -380,18 +426,21 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
     return _save(fig, path)
 
 def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', metric:Optional[str]=None)->Path:
-    "Scatter of F*'s activation change vs the gain over the base model, with the least-squares line and r, ρ."
+    """Scatter of F*'s activation change vs the gain over the base model, a point per distinct selection (the mean of
+    the cells that trained on it, larger for more cells), with the least-squares line and r, ρ over those points."""
     plt = _plt()
-    c = correlation(df, task, metric)
+    d = distinct_selections(df[df.task == task])
+    c = correlation(d, task, metric)
     fig, ax = plt.subplots(figsize=(5.6, 3.4))
-    d = df[(df.task == task) & df.fstar_change.notna()]
+    d = d[d.fstar_change.notna()] if 'fstar_change' in d else d.iloc[:0]
     for i, m in enumerate(method_order(d.method)):
         g = d[d.method == m]
-        ax.scatter(g.fstar_change, _gain(g, task, metric), label=m, s=28, **_style(i))
+        ax.scatter(g.fstar_change, _gain(g, task, metric), label=m, s=16 + 12*g.n_cells, **_style(i))
     if c['n'] >= 3 and np.isfinite(c['pearson_r']):  # a fit needs spread in x and y
         a, b = np.polyfit(c['x'], c['y'], 1); xs = np.linspace(min(c['x']), max(c['x']), 20)
         ax.plot(xs, a*xs + b, 'k--', lw=1)
-        ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}", fontsize=9)
+        ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}, "
+                     f"n = {c['n']} distinct selections of {int(d.n_cells.sum())} cells", fontsize=8)
     ax.set_xlabel("Δ mean activation of F* (after − before)")
     ax.set_ylabel(('− Δ ' if (metric or PRIMARY[task]) in LOWER_IS_BETTER else 'gain in ') + (metric or PRIMARY[task]))
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)  # outside: no point hidden
@@ -458,25 +507,43 @@ def per_task_text(df:pd.DataFrame, table, ref:str='full')->str:
     "One table per task, each with its own primary metric (`table(df, task)`), in the order math, summarization, translation."
     return '\n\n'.join(format_main_table(table(df, t), ref) for t in PRIMARY if t in set(df.task))
 
+PER_CELL = 'each cell (seeds that share a selection counted apart)'
+
 def correlation_lines(df:pd.DataFrame)->list:
-    """The lines of `figures/correlation.txt`: per task and metric, F*'s change against the gain, then (with 3 or more
-    cells) its checks: the selection length in F*'s place, F*'s change with the length taken out, and the cells without
-    Full (which trains on the whole pool, twice the data, and so moves both); then the same pooled over tasks."""
-    lines, sel = [], df[df.method != 'full']
+    """The lines of `figures/correlation.txt`: per task and metric, F*'s change against the gain over the distinct
+    selections (`distinct_selections`: n = distinct selections), then the same over every cell (`PER_CELL`), then (with
+    3 or more selections) the checks, over distinct selections: the selection length in F*'s place, F*'s change with the
+    length taken out, and the selections without Full (which trains on the whole pool, twice the data, and so moves
+    both); then the same pooled over tasks."""
+    ds = distinct_selections(df); lines, sel = [], ds[ds.method != 'full']
     for t in df.task.unique():
         for m in (PRIMARY[t], 'ref_nll'):
             if f'gain_{m}' not in df or not df[df.task == t][f'gain_{m}'].notna().any(): continue
-            lines.append(format_correlation(c := correlation(df, t, m), f'{t}, {m}: '))
+            lines.append(format_correlation(c := correlation(ds, t, m), f'{t}, {m}, each distinct selection once: '))
+            lines.append(format_correlation(correlation(df, t, m), f'{t}, {m}, {PER_CELL}: '))
             if c['n'] < 3: continue
-            if 'sel_tokens' in df and df[df.task == t].sel_tokens.notna().any():  # is it only length?
-                lines.append(format_correlation(correlation(df, t, m, x='sel_tokens'), f'{t}, {m}, selection length instead of F*: '))
-                lines.append(format_correlation(correlation(df, t, m, control='sel_tokens'), f'{t}, {m}, F* with selection length taken out: '))
-            if (df[df.task == t].method == 'full').any():  # is it only Full?
+            if 'sel_tokens' in ds and ds[ds.task == t].sel_tokens.notna().any():  # is it only length?
+                for kw, what in ((dict(x='sel_tokens'), 'selection length instead of F*'),
+                                 (dict(control='sel_tokens'), 'F* with selection length taken out')):
+                    lines.append(format_correlation(correlation(ds, t, m, **kw), f'{t}, {m}, {what}: '))
+            if (ds[ds.task == t].method == 'full').any():  # is it only Full?
                 lines.append(format_correlation(correlation(sel, t, m), f'{t}, {m}, without Full (all at the same budget): '))
-    for d, what in [(df, '')] + ([(sel, ', without Full')] if (df.method == 'full').any() else []):
-        if len((pc := correlation(d))['tasks']) > 1:  # pooled only when two or more tasks have 3 cells each
+    pooled = [(ds, ', each distinct selection once')]
+    if len(sel) < len(ds): pooled.append((sel, ', distinct selections without Full'))
+    for d, what in pooled + [(df, f', {PER_CELL}')]:
+        if len((pc := correlation(d))['tasks']) > 1:  # pooled only when two or more tasks have 3 points each
             lines.append(format_correlation(pc, f"pooled over {', '.join(pc['tasks'])} (standardised per task){what}: "))
     return lines
+
+INSTRUMENTS = (('-v1', 'v1 (the first instrument)'), ('', 'current instrument'))  # file name suffix, label
+
+def task_files(results, name:str)->list:
+    """(path, tag, title) of each task's `<name>-v1.json` and `<name>.json` under `results` (F* or its stability, of
+    each instrument version), by model, task and version: the tag names the figure, the title says the version."""
+    found = [(f, i) for i, (suf, _) in enumerate(INSTRUMENTS) for f in Path(results).rglob(f'{name}{suf}.json')]
+    mt = lambda f: f'{f.parent.parent.name}_{f.parent.name}'  # model_task
+    return [(f, mt(f) + INSTRUMENTS[i][0].replace('-', '_'), f'{mt(f)}, {INSTRUMENTS[i][1]}')
+            for f, i in sorted(found, key=lambda x: (x[0].parent, x[1]))]
 
 def make_figures(results='figures/results', figures='figures', echo=print)->list:
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
@@ -484,22 +551,30 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     df = load_results(results); figures = Path(figures); out = []
     text = per_task_text(df, lambda d, t: main_table(d, t, methods=[m for m in METHOD_ORDER if m in set(d.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
-    abl_tasks = df[df.task.isin(df[df.method.isin(ABLATION_METHODS[3:])].task)]  # the tasks that have ablation cells
+    ablations = [m for v in IGDS_VERSIONS for m in version_methods(v)[1:]]
+    abl_tasks = df[df.task.isin(df[df.method.isin(ablations)].task)]  # the tasks that have ablation cells
     if not abl_tasks.empty:
-        text = per_task_text(abl_tasks, ablation_table, ref='igds')
+        text = ablation_text(abl_tasks)
         out.append(atomic_write(figures/'ablations.txt', text + '\n')); echo('\n' + text)
     lines = correlation_lines(df)
     out.append(atomic_write(figures/'correlation.txt', '\n'.join(lines) + '\n')); echo('\n' + '\n'.join(lines))
     ex = load_examples(results)
     for mo, t in sorted({k[:2] for k in ex}):
         have, tag = {k[2] for k in ex if k[:2] == (mo, t)}, f'{mo}_{t}'
+        if 'igds' in have and set(IGDS_REFS) & have:  # the current IGDS against Random, Longest and v1
+            text = format_paired_table(against_table(ex, t, model=mo))
+            out.append(atomic_write(figures/f'igds_paired_{tag}.txt', text + '\n')); echo('\n' + text)
         if 'random' in have and len(have) > 1:
             pt = paired_table(ex, t, model=mo); text = format_paired_table(pt)
             out.append(atomic_write(figures/f'paired_{tag}.txt', text + '\n')); echo('\n' + text)
             out.append(plot_paired(pt, figures/f'paired_{tag}.png'))
-        abl = [m for m in ('random',) + ABLATION_METHODS[3:] if m in have]
-        if 'igds' in have and set(abl) - {'random'}:  # each ablation (and Random) against IGDS itself
-            text = format_paired_table(paired_table(ex, t, ref='igds', methods=abl, model=mo))
+        blocks = []
+        for v in IGDS_VERSIONS:  # each version's ablations (and Random, Longest) against that version's IGDS
+            abl = [m for m in ('random', 'longest') + version_methods(v)[1:] if m in have]
+            if v in have and set(abl) & set(version_methods(v)[1:]):
+                blocks.append(format_paired_table(paired_table(ex, t, ref=v, methods=abl, model=mo)))
+        if blocks:
+            text = '\n\n'.join(blocks)
             out.append(atomic_write(figures/f'ablations_paired_{tag}.txt', text + '\n')); echo('\n' + text)
     sels = load_selections(results)
     for mo, t in sorted({k[:2] for k in sels}):
@@ -513,28 +588,38 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     for t in df.task.unique():
         out.append(plot_correlation(df, t, figures/f'correlation_{t}.png'))
         if t == 'math': out.append(plot_correlation(df, t, figures/f'correlation_{t}_nll.png', 'ref_nll'))
-    for f in sorted(Path(results).rglob('features.json')):
-        d = load_json(f); tag = f'{f.parent.parent.name}_{f.parent.name}'
-        if d.get('alpha_sweep'): out.append(plot_delta_alpha(d, figures/f'delta_alpha_{tag}.png', tag))
-    for f in sorted(Path(results).rglob('stability.json')):
-        tag = f'{f.parent.parent.name}_{f.parent.name}'
-        out.append(plot_stability(load_json(f), figures/f'stability_{tag}.png', tag + ' '))
+    for f, tag, title in task_files(results, 'features'):
+        d = load_json(f)
+        if d.get('alpha_sweep'): out.append(plot_delta_alpha(d, figures/f'delta_alpha_{tag}.png', title))
+    for f, tag, title in task_files(results, 'stability'):
+        out.append(plot_stability(load_json(f), figures/f'stability_{tag}.png', title + '\n'))
     out.append(results_page(out, df, figures))
     return out
 
 PAGE_TITLES = (  # file name prefix -> section title of the results page, longest prefixes first
-    ('ablations_paired_', 'Each ablation (and Random) against IGDS, paired bootstrap over test examples (and seeds): '),
-    ('ablations', 'Ablations (change vs IGDS)'), ('main_table', 'Main table (mean ± std over seeds, change vs Full)'),
+    ('igds_paired_', 'IGDS against Random, Longest and IGDS v1, paired bootstrap over test examples (and seeds): '),
+    ('ablations_paired_', 'Each ablation (and Random, Longest) against the IGDS of its version, paired bootstrap over '
+                          'test examples (and seeds): '),
+    ('ablations', 'Ablations (change vs the IGDS of the same version: v1, then current)'),
+    ('main_table', 'Main table (mean ± std over seeds, change vs Full)'),
     ('main', 'Main table as grouped bars'), ('correlation_', "Change of F*'s activation on test inputs vs task gain: "),
     ('correlation', "Correlation of the change of F*'s activation with the task gain"),
     ('paired_', 'Each method against Random, paired bootstrap over test examples (and seeds): '),
     ('selection_', 'What each selection favoured: '), ('overlap_', 'Overlap of the selections (Jaccard): '),
     ('delta_alpha_', 'Δ_j against the amplification α: '), ('stability_', 'Stability of the candidates and F*: '))
 
+VERSIONED = ('delta_alpha_', 'stability_')  # the figures of one instrument version's F* (`task_files`)
+
 def page_title(stem:str)->str:
     "The results page's section title for a figure or table file named `stem`."
     for pre, title in PAGE_TITLES:
-        if stem.startswith(pre): return title + stem[len(pre):].replace('_nll', ', reference NLL') if title.endswith(': ') else title
+        if not stem.startswith(pre): continue
+        if not title.endswith(': '): return title
+        rest = stem[len(pre):].replace('_nll', ', reference NLL')
+        if pre in VERSIONED:  # which instrument's F*
+            suf, label = next((s, l) for s, l in INSTRUMENTS if rest.endswith(s.replace('-', '_')))
+            rest = rest[:len(rest) - len(suf)] + ', ' + label
+        return title + rest
     return stem
 
 def results_page(files:list, df:pd.DataFrame, figures)->Path:

@@ -397,7 +397,8 @@ def _copy_results(cell:Cell, runs, results):
     if (m := with_attempts(m, d)) is not m0: save_json(m, d/'metrics.json')
     save_json(example_record(d), cell.examples(results))
     save_json(m, dest)
-    for k, name in (('features_path', 'features.json'), ('stability_path', 'stability.json')):
+    v = '-v1' if cell.method.startswith('igds-v1') else ''  # the first instrument's F* keeps its own name
+    for k, name in (('features_path', f'features{v}.json'), ('stability_path', f'stability{v}.json')):
         if m.get(k) and Path(m[k]).exists(): shutil.copyfile(m[k], dest.parent/name)
 
 @functools.lru_cache(maxsize=2)

@@ -149,7 +149,7 @@ def loglik(model, cache:DevCache, edit:Optional[Callable]=None, feature:Optional
 
 # %% ../nbs/11_interventional_filtering.ipynb #502bf086
 def _edits(sae, features, cfg, max_probe, median_norm, alpha=None):
-    mp = (lambda j: None) if max_probe is None else (lambda j: [max_probe[j]])
+    mp = (lambda j: None) if max_probe is None or cfg.mode != 'clamp' else (lambda j: [max_probe[j]])  # only clamp uses it
     return {j: feature_edit(sae, [j], cfg, mp(j), median_norm, alpha) for j in features}
 
 def _mean(x): return float(np.nanmean(x))

@@ -208,7 +208,12 @@ class FilterConfig(Config):
     clamp_c:float=2.0 # clamp: a_j ← c·max_probe(a_j)
     beta:float=0.5 # add: h ← h + β·median‖h‖·W_dec[j]/‖W_dec[j]‖
     metric:Literal['likelihood','task']='likelihood' # Δ metric
-    tau:float=0.0 # keep features with Δ_j > τ
+    tau:float=0.0 # every rule keeps only features with Δ_j > τ
+    keep_rule:Literal['both','null','z','positive']='both' # also Δ_j > null quantile, > z·SE_j, or both; 'positive': v1
+    n_null:int=32 # N_null: random live non-candidate features amplified the same way (one upper-layer forward each)
+    null_quantile:float=0.95 # the quantile of the null's Δ that Δ_j must exceed
+    z:float=1.645 # Δ_j must exceed z·SE_j (paired SE over dev_select; 1.645: one-sided 5 %)
+    null_seed:int=0 # the seeded draw of the null features
     max_features:int=16 # K: at most this many in F*
     alphas:tuple=(0.5, 1.0, 2.0, 4.0, 8.0) # the α sweep for the figure
     classes:tuple=('content', 'response') # token classes where a feature is amplified (Δ is always on the response)
@@ -216,6 +221,14 @@ class FilterConfig(Config):
     def validate(self):
         if self.max_features <= 0: raise ValueError("FilterConfig.max_features must be > 0")
         object.__setattr__(self, 'classes', as_classes(self.classes, 'FilterConfig.classes'))
+        if self.n_null < 2 and self.keep_rule in ('null', 'both'):
+            raise ValueError(f"FilterConfig.n_null={self.n_null}: keep_rule={self.keep_rule!r} needs a null of >= 2")
+        if not 0 < self.null_quantile < 1:
+            raise ValueError(f"FilterConfig.null_quantile={self.null_quantile} must be in (0, 1)")
+        if self.z < 0: raise ValueError(f"FilterConfig.z={self.z} must be >= 0")
+        if self.metric == 'task' and self.keep_rule in ('z', 'both'):
+            raise ValueError(f"FilterConfig.keep_rule={self.keep_rule!r} needs per-example Δ (an SE), which "
+                             f"metric='task' (a corpus score) does not give: use keep_rule='null' or 'positive'")
 
 # %% ../nbs/00_config.ipynb #10b8695d
 @dataclass(frozen=True)

@@ -18,13 +18,14 @@ from .tasks import encode, collate, get_task
 
 # %% auto #0
 __all__ = ['METHODS', 'V1', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
-           'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'task_features', 'live_features', 'cell_features',
-           'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll', 'base_activation', 'select_cell',
-           'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells', 'cell_params',
-           'repo_root', 'template', 'cell_lock', 'cell_status', 'example_record', 'fill_examples', 'fill_profiles',
-           'shared_seconds', 'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid', 'cell_seconds',
-           'once_seconds', 'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing', 'cells_from_args',
-           'run_grid_cli', 'run_demo', 'register_cli', 'attempt_record', 'note_attempt', 'with_attempts']
+           'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'null_pool', 'task_features', 'live_features',
+           'cell_features', 'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll', 'base_activation',
+           'select_cell', 'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells',
+           'cell_params', 'repo_root', 'template', 'cell_lock', 'cell_status', 'example_record', 'fill_examples',
+           'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid',
+           'cell_seconds', 'once_seconds', 'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing',
+           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli', 'attempt_record', 'note_attempt',
+           'with_attempts']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
 METHODS = {
@@ -38,7 +39,7 @@ METHODS = {
 }
 # the first version of the instrument (the 52-cell grid): every token class counted in recall, Δ and the FRS, recall's
 # ties broken by probe activation, and F* = the candidates with Δ_j > 0; kept so that its cells stay reproducible
-V1 = dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all'))
+V1 = dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all', keep_rule='positive'))
 METHODS.update({m.replace('igds', 'igds-v1', 1): dict(METHODS[m], **V1, select=dict(METHODS[m]['select'], classes='all'))
                 for m in [m for m in METHODS if m.startswith('igds')]})
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
@@ -56,7 +57,9 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
                  dev_select_size:int=64, dev_check_size:int=64, test_size:Optional[int]=None, data_dir:Optional[str]=None,
                  split_rule:str='v2',
                  layer:Optional[int]=None, sae:str='auto', n_candidates:int=64, generic_size:int=512,
-                 generic_max_freq:float=0.9, tau:float=0.0, max_features:int=16, alpha_sweep:bool=True, stability:bool=True,
+                 generic_max_freq:float=0.9, tau:float=0.0, keep_rule:str=FilterConfig().keep_rule,
+                 n_null:int=FilterConfig().n_null, null_quantile:float=FilterConfig().null_quantile,
+                 z:float=FilterConfig().z, max_features:int=16, alpha_sweep:bool=True, stability:bool=True,
                  mode:str='lora', epochs:float=1.0, micro_batch:int=4, max_length:Optional[int]=None,
                  max_new_tokens:Optional[int]=None, eval_batch_size:int=8, batch_size:int=8, runs:str='runs',
                  device:str='cpu', progress:bool=True)->SimpleNamespace:
@@ -72,7 +75,8 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
         model=ModelConfig(name=model, layer=layer, device=device), layer=layer, task=task_cfg, sae=sae,
         recall=RecallConfig(**dict(dict(n_candidates=n_candidates, generic_size=generic_size, generic_max_freq=generic_max_freq,
                                         batch_size=batch_size), **spec['recall'])),
-        filter=FilterConfig(**dict(dict(tau=tau, max_features=max_features, batch_size=batch_size), **spec['filter'])),
+        filter=FilterConfig(**dict(dict(tau=tau, keep_rule=keep_rule, n_null=n_null, null_quantile=null_quantile, z=z,
+                                        max_features=max_features, batch_size=batch_size), **spec['filter'])),
         alpha_sweep=alpha_sweep,
         stability=stability,
         select=SelectConfig(**dict(spec['select'], budget=budget, seed=seed, batch_size=batch_size)),
@@ -100,17 +104,24 @@ def cell_sae(C, model, required:bool=True):
 
 def _cands(recs)->list: return [dict(r, id=int(r.get('id', r.get('feature')))) for r in recs]
 
+def null_pool(C, recall_dir)->Optional[list]:
+    "The features the filter's null is drawn from: those live on the probe (None when the keep rule needs no null)."
+    from igds.intervene import NULL_RULES
+    return live_features(recall_dir).tolist() if C.filter.keep_rule in NULL_RULES else None
+
 def task_features(C, model, tokenizer, sae, splits)->dict:
-    "Recall and filtering for the cell's model and task (each skipped if done): candidates, F* with Δ_j, folders."
+    "Recall and filtering for the cell's model and task (each skipped if done): candidates, F* with Δ_j ± SE, folders."
     from igds.recall import run_recall
     from igds.intervene import run_filter, filter_settings
     from igds.sae import sae_fingerprint
     rdir = run_recall(C.model, C.task, SAEConfig(source='path', path=C.sae) if C.sae not in ('auto', 'random') else SAEConfig(),
                       C.recall, C.runs, progress=C.progress, model=model, tokenizer=tokenizer, sae=sae)
     cands = _cands(load_json(rdir/'candidates.json')['candidates'])
-    sett = filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=C.alpha_sweep)
+    pool = null_pool(C, rdir)
+    sett = filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=C.alpha_sweep,
+                           null_pool=pool)
     feats, fpath = run_filter(model, tokenizer, sae, splits, cands, sett, C.runs, C.filter, get_task(C.task),
-                              progress=C.progress, max_length=C.max_length)
+                              progress=C.progress, max_length=C.max_length, null_pool=pool)
     return dict(features=feats, candidates=cands, recall_dir=rdir, features_path=fpath,
                 fstar=[int(f['id']) for f in feats['features']])
 
@@ -130,27 +141,33 @@ def cell_features(C, tf:dict, model=None, tokenizer=None, sae=None, splits=None)
     from igds.intervene import run_filter, filter_settings
     from igds.sae import sae_fingerprint
     cands = [dict(id=int(j)) for j in sorted(rng.choice(live, min(C.recall.n_candidates, len(live)), replace=False))]
-    sett = dict(filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=False, check_split=False),
-                draw=f'random-candidates-s{C.seed}')
+    pool = null_pool(C, tf['recall_dir'])
+    sett = dict(filter_settings(C.filter, C.model, C.task, sae_fingerprint(sae), cands, C.layer, sweep=False,
+                                check_split=False, null_pool=pool), draw=f'random-candidates-s{C.seed}')
     feats, _ = run_filter(model, tokenizer, sae, splits, cands, sett, C.runs, C.filter, get_task(C.task),
-                          progress=C.progress, max_length=C.max_length)
+                          progress=C.progress, max_length=C.max_length, null_pool=pool)
     return feats
 
 # %% ../nbs/40_grid.ipynb #6d1fa9f2
 def task_stability(C, tf:dict, model, tokenizer, sae, splits, sizes=(64, 128, 256, 512))->Path:
-    "`stability.json` (candidates and F* per probe split) for the cell's model and task; cached."
-    from igds.intervene import stats_recall, memo_filter, stability, DevCache, deltas, loglik
-    f = C.task_dir/f"stability-{stable_hash(dict(recall=str(tf['recall_dir']), filter=C.filter.to_dict(), sizes=list(sizes)))}.json"
+    """`stability.json` (candidates and F* per probe split, Δ resampled per split by a bootstrap of dev_select) for the
+    cell's model and task; cached."""
+    from igds.intervene import (stats_recall, memo_filter, stability, DevCache, delta_vectors, loglik, read_deltas,
+                                DELTAS)
+    key = dict(recall=str(tf['recall_dir']), filter=C.filter.to_dict(), sizes=list(sizes), resample='bootstrap')
+    f = C.task_dir/f"stability-{stable_hash(key)}.json"
     if f.exists(): return f
     rf = stats_recall(tf['recall_dir'], C.recall)
     cache = DevCache(model, tokenizer, splits['dev_select'], C.layer, C.filter.batch_size, C.max_length, C.progress)
     base = loglik(model, cache)
-    known = {c['id']: c['delta'] for c in tf['features'].get('candidates', []) if c.get('delta') is not None}  # same dev_select
-    ff = memo_filter(lambda ids: deltas(model, sae, cache, ids, C.filter, max_probe=rf.probe_max, base=base, progress=False),
-                     C.filter, known)
+    known = read_deltas(Path(tf['features_path']).parent/DELTAS)  # per-example Δ on the same dev_select
+    null = (tf['features'].get('null') or {}).get('ids', ())
+    ff = memo_filter(lambda ids: delta_vectors(model, sae, cache, ids, C.filter, max_probe=rf.probe_max, base=base,
+                                               progress=False), C.filter, known, null)
     st = stability(rf, ff, rf.n_probe, [s for s in sizes if s <= rf.n_probe], progress=C.progress)
     save_json(dict(candidates=st['candidates'], features=st['features'], splits=st['splits'], model=C.model.name,
-                   task=C.task.name, deltas={str(k): v for k, v in ff.deltas.items()}), f)
+                   task=C.task.name, delta_resample=st['delta_resample'], null=list(null),
+                   deltas={str(k): v for k, v in ff.deltas().items()}), f)
     return f
 
 # %% ../nbs/40_grid.ipynb #5dd0b536
@@ -335,7 +352,8 @@ PRESETS = {
                  test_size=dict(math=16)),
     'tiny': dict(models=('tiny-random',), tasks=('translation',), methods=('random', 'igds'), seeds=(0,), budget=0.5,
                  params=dict(pool_size=16, probe_size=16, dev_select_size=8, dev_check_size=8, generic_size=16,
-                             n_candidates=8, max_features=4, tau=-1e9, sae='random', max_new_tokens=8, micro_batch=2,
+                             n_candidates=8, max_features=4, tau=-1e9, keep_rule='positive', sae='random',
+                             max_new_tokens=8, micro_batch=2,
                              max_length=256, alpha_sweep=True, progress=False),
                  test_size=dict(translation=4)),
 }

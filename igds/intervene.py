@@ -6,7 +6,7 @@
 from __future__ import annotations
 import contextlib, json, time
 from pathlib import Path
-from typing import Callable, Optional, Sequence
+from typing import Callable, Optional, Sequence, get_args, get_type_hints
 import numpy as np
 import torch
 from tqdm.auto import tqdm
@@ -16,11 +16,13 @@ from .models import edit_resid, resid_at, hidden_from_resid, generate, token_log
 from .tasks import encode, collate, class_mask, format_prompt, stop_strings, data_args
 
 # %% auto #0
-__all__ = ['PRIMARY', 'feature_directions', 'feature_acts', 'amplify_edit', 'amplify', 'feature_edit', 'DevCache', 'loglik',
-           'deltas', 'deltas_naive', 'task_score', 'deltas_task', 'NoFeatureError', 'keep_features', 'alpha_sweep',
-           'check', 'filter_features', 'feature_max', 'topk_overlap', 'probe_splits', 'overlap_table', 'memo_filter',
-           'stability', 'stats_recall', 'stability_records', 'filter_settings', 'run_filter', 'find_candidates',
-           'read_candidates', 'load_sae_for', 'run_filter_cli', 'register_cli']
+__all__ = ['DELTAS', 'PRIMARY', 'NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'feature_acts', 'amplify_edit',
+           'amplify', 'feature_edit', 'DevCache', 'loglik', 'read_deltas', 'delta_vectors', 'deltas', 'deltas_naive',
+           'task_score', 'deltas_task', 'delta_stats', 'draw_null', 'null_threshold', 'dev_live', 'probe_live',
+           'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'alpha_sweep', 'check', 'filter_features',
+           'feature_max', 'topk_overlap', 'probe_splits', 'overlap_table', 'memo_filter', 'stability', 'stats_recall',
+           'stability_records', 'filter_settings', 'run_filter', 'find_candidates', 'read_candidates', 'load_sae_for',
+           'run_filter_cli', 'register_cli']
 
 # %% ../nbs/11_interventional_filtering.ipynb #ad760e7d
 def feature_directions(sae, features:Sequence[int])->torch.Tensor:
@@ -151,39 +153,52 @@ def loglik(model, cache:DevCache, edit:Optional[Callable]=None, feature:Optional
 
 # %% ../nbs/11_interventional_filtering.ipynb #502bf086
 def _edits(sae, features, cfg, max_probe, median_norm, alpha=None):
-    mp = (lambda j: None) if max_probe is None else (lambda j: [max_probe[j]])
+    mp = (lambda j: None) if max_probe is None or cfg.mode != 'clamp' else (lambda j: [max_probe[j]])  # only clamp uses it
     return {j: feature_edit(sae, [j], cfg, mp(j), median_norm, alpha) for j in features}
 
 def _mean(x): return float(np.nanmean(x))
 
-def _read_partial(path)->dict:
-    """{j: Δ_j} that an interrupted run wrote to `path` (one JSON line each). A kill can leave a torn or unterminated
-    last line: then the file is rewritten without it, so that the next append starts a line of its own."""
+DELTAS = 'deltas.jsonl'  # per-example Δ of every candidate and null feature, written beside features.json
+
+def _line(j:int, d)->str:
+    "One line of a Δ file: feature j's per-example Δ (NaN, an example without reference, as null) and their mean."
+    return json.dumps(dict(id=int(j), delta=_mean(d), d=[None if np.isnan(v) else float(v) for v in d])) + '\n'
+
+def read_deltas(path)->dict:
+    """{j: per-example Δ} from a Δ file (one JSON line per feature). A kill can leave a torn or unterminated last line,
+    and a file of an older version holds lines with Δ_j but no per-example values: then the file is rewritten without
+    those lines (their features are measured again), so that the next append starts a line of its own."""
     if path is None or not Path(path).exists(): return {}
-    text, out, torn = Path(path).read_text(), {}, False
+    text, out, bad = Path(path).read_text(), {}, False
     for line in text.splitlines():
-        try: r = json.loads(line); out[int(r['id'])] = float(r['delta'])
-        except (ValueError, KeyError, TypeError): torn = True  # the line a kill cut short
-    if torn or (text and not text.endswith('\n')):
-        atomic_write(path, ''.join(json.dumps(dict(id=j, delta=d)) + '\n' for j, d in out.items()))
+        try: r = json.loads(line); out[int(r['id'])] = np.array(r['d'], dtype=float)
+        except (ValueError, KeyError, TypeError): bad = True  # the line a kill cut short, or an old line without 'd'
+    if bad or (text and not text.endswith('\n')): atomic_write(path, ''.join(_line(j, d) for j, d in out.items()))
     return out
 
-def deltas(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), max_probe:Optional[dict]=None,
-           alpha:Optional[float]=None, base:Optional[np.ndarray]=None, progress:bool=True, resume=None)->dict:
-    """{j: Δ_j}: mean log-likelihood of the dev references with feature j amplified minus without (cached path).
-    `resume`: a file that keeps each Δ_j as it is measured, so a killed run measures only the rest."""
-    fs = set(features); out = {j: d for j, d in _read_partial(resume).items() if j in fs}
+def delta_vectors(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(),
+                  max_probe:Optional[dict]=None, alpha:Optional[float]=None, base:Optional[np.ndarray]=None,
+                  progress:bool=True, resume=None)->dict:
+    """{j: per-example Δ}: each dev reference's mean log-likelihood with feature j amplified minus without (cached).
+    `resume`: a file that keeps each feature's values as they are measured, so a killed run measures only the rest."""
+    fs = set(features); out = {j: d for j, d in read_deltas(resume).items() if j in fs}
     todo = [j for j in features if j not in out]
     if todo:
         if not hasattr(cache, 'features') or set(todo) - set(cache.features): cache.add_acts(sae, todo)
         base = loglik(model, cache) if base is None else base
         med = cache.median_norm() if cfg.mode == 'add' else None
-        for j, ed in tqdm(_edits(sae, todo, cfg, max_probe, med, alpha).items(), desc='Δ per candidate',
+        for j, ed in tqdm(_edits(sae, todo, cfg, max_probe, med, alpha).items(), desc='Δ per feature',
                           disable=not progress, leave=False, initial=len(out), total=len(features)):
-            out[j] = _mean(loglik(model, cache, ed, [j]) - base)
+            out[j] = loglik(model, cache, ed, [j]) - base
             if resume is not None:
-                with open(resume, 'a') as f: f.write(json.dumps(dict(id=int(j), delta=out[j])) + '\n')
+                with open(resume, 'a') as f: f.write(_line(j, out[j]))
     return {j: out[j] for j in features}
+
+def deltas(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), max_probe:Optional[dict]=None,
+           alpha:Optional[float]=None, base:Optional[np.ndarray]=None, progress:bool=True, resume=None)->dict:
+    "{j: Δ_j}: `delta_vectors` averaged over the dev examples that have a reference token."
+    vec = delta_vectors(model, sae, cache, features, cfg, max_probe, alpha, base, progress, resume)
+    return {j: _mean(d) for j, d in vec.items()}
 
 @torch.no_grad()
 def deltas_naive(model, tokenizer, sae, examples, layer:int, features:Sequence[int], cfg:FilterConfig=FilterConfig(),
@@ -217,19 +232,87 @@ def deltas_task(model, tokenizer, sae, task, examples, layer:int, features:Seque
                                                 desc='Δ (task metric)', disable=not progress, leave=False)}
 
 # %% ../nbs/11_interventional_filtering.ipynb #418b711f
-class NoFeatureError(ValueError):
-    "No candidate's amplification raised the dev metric above τ."
+def _se(d:np.ndarray)->float:
+    f = d[np.isfinite(d)]
+    return float(f.std(ddof=1)/np.sqrt(len(f))) if len(f) > 1 else float('nan')
 
-def keep_features(delta:dict, tau:float=0.0, k:int=16)->list:
-    "The features with Δ > `tau`, best first, at most `k`; ties keep the candidates' order."
+def delta_stats(vectors:dict)->dict:
+    "{j: {delta, se, n}}: the mean of feature j's per-example Δ and its paired standard error std(ddof=1)/√n."
+    return {j: dict(delta=_mean(d), se=_se(np.asarray(d, dtype=float)), n=int(np.isfinite(d).sum()))
+            for j, d in vectors.items()}
+
+# %% ../nbs/11_interventional_filtering.ipynb #254f1560
+NULL_RULES, Z_RULES = ('null', 'both'), ('z', 'both')  # the keep rules that measure a null, and those that use SE_j
+
+def draw_null(pool:Sequence[int], candidates:Sequence[int], n:int, seed:int=0)->list:
+    "`n` features drawn (seeded, without replacement) from `pool` less the candidates, sorted: the null's features."
+    elig = np.setdiff1d(np.asarray(list(pool), dtype=int), np.asarray(list(candidates), dtype=int))
+    if not len(elig): raise ValueError(f"no live non-candidate feature to draw the null from ({len(pool)} in the "
+                                       f"pool): pass a larger null_pool, or use keep_rule='z' or 'positive'")
+    return sorted(int(j) for j in np.random.default_rng(seed).choice(elig, min(n, len(elig)), replace=False))
+
+def null_threshold(null_delta:Sequence[float], q:float=0.95)->float:
+    "The `q` quantile of the null's Δ (over its finite values; NaN if there are none)."
+    d = np.asarray(list(null_delta), dtype=float)
+    return float(np.quantile(d[np.isfinite(d)], q)) if np.isfinite(d).any() else float('nan')
+
+@torch.no_grad()
+def dev_live(sae, cache:DevCache)->list:
+    "Features that fire at some amplified position of `cache`'s examples (the null's pool when none is given)."
+    live = torch.zeros(sae.cfg.d_sae, dtype=torch.bool)
+    for b in cache.batches:
+        for h, k in zip(b['resid'], b['keep'].bool()):  # one example at a time: positions × d_sae stays small
+            live |= (sae.encode(h[k].to(sae.W_dec.dtype).to(sae.W_dec.device)) > 0).any(0).cpu()
+    return live.nonzero().flatten().tolist()
+
+def probe_live(recall_folder)->Optional[tuple]:
+    "(live features, {j: probe maximum}) from a recall folder's probe statistics; None if it has none."
+    from igds.activations import load_stats, feature_max
+    folder = Path(recall_folder)/'stats-probe'
+    if not (folder/'meta.json').exists(): return None
+    mx = feature_max(load_stats(folder)); live = np.flatnonzero(mx > 0)
+    return [int(j) for j in live], {int(j): float(mx[j]) for j in live}
+
+# %% ../nbs/11_interventional_filtering.ipynb #26a10ba7
+class NoFeatureError(ValueError):
+    "No candidate's amplification raised the dev metric enough to pass the keep rule."
+
+def keep_flags(stats:dict, cfg:FilterConfig=FilterConfig(), null_q:Optional[float]=None)->dict:
+    "{j: {positive, null, z}}: Δ_j > τ, Δ_j > the null threshold, Δ_j > z·SE_j; None where that number is missing."
+    ok = lambda x: x is not None and np.isfinite(x)
+    return {j: dict(positive=bool(s['delta'] > cfg.tau), null=bool(s['delta'] > null_q) if ok(null_q) else None,
+                    z=bool(s['delta'] > cfg.z*s['se']) if ok(s.get('se')) else None) for j, s in stats.items()}
+
+def passes(flags:dict, rule:str)->bool:
+    "Whether one feature's `keep_flags` pass `rule` (a test whose number is missing fails)."
+    need = ['positive'] + ['null']*(rule in NULL_RULES) + ['z']*(rule in Z_RULES)
+    return all(flags[k] is True for k in need)
+
+def _rule_text(cfg:FilterConfig, null_q)->str:
+    parts = [f'Δ > τ={cfg.tau}']
+    if cfg.keep_rule in NULL_RULES: parts.append(f"Δ > the null's {cfg.null_quantile:g} quantile {null_q:.4g}")
+    if cfg.keep_rule in Z_RULES: parts.append(f'Δ > {cfg.z:g}·SE')
+    return ' and '.join(parts)
+
+def _no_feature(delta:dict, se:Optional[dict], cfg:FilterConfig, null_q)->str:
+    best = max(delta, key=lambda j: delta[j], default=None)
+    zs = {j: delta[j]/se[j] for j in delta if se and np.isfinite(se[j]) and se[j] > 0 and np.isfinite(delta[j])}
+    what = 'none' if best is None else f'feature {best}, Δ={delta[best]:.4g}'
+    if zs: bz = max(zs, key=zs.get); what += f'; best z: feature {bz}, z = Δ/SE = {zs[bz]:.3g}'
+    return (f"no candidate has {_rule_text(cfg, null_q)} ({len(delta)} candidates; best: {what}). Try: a larger "
+            f"--alpha (or the --mode clamp / add variants), more candidates from recall (--n-candidates), more "
+            f"dev_select examples (--dev-select: SE falls as 1/√n), a lower --tau, or --metric task")
+
+def keep_features(delta:dict, cfg:FilterConfig=FilterConfig(), se:Optional[dict]=None,
+                  null_q:Optional[float]=None)->list:
+    "The features that pass `cfg.keep_rule`, best Δ first, at most `cfg.max_features`; ties keep the candidates' order."
+    missing = ['se (per-example Δ)']*(cfg.keep_rule in Z_RULES and se is None) + \
+              ['null_q (the null threshold)']*(cfg.keep_rule in NULL_RULES and null_q is None)
+    if missing: raise ValueError(f"keep_rule={cfg.keep_rule!r} needs {' and '.join(missing)}")
+    flags = keep_flags({j: dict(delta=delta[j], se=None if se is None else se[j]) for j in delta}, cfg, null_q)
     ranked = sorted(delta, key=lambda f: -delta[f])
-    kept = [f for f in ranked if delta[f] > tau][:k]
-    if not kept:
-        best = ranked[0] if ranked else None
-        raise NoFeatureError(
-            f"no candidate has Δ > τ={tau} ({len(delta)} candidates; best: "
-            f"{'none' if best is None else f'feature {best}, Δ={delta[best]:.4g}'}). Try: a larger --alpha (or the --mode "
-            f"clamp / add variants), more candidates from recall (--n-candidates), a lower --tau, or --metric task")
+    kept = [f for f in ranked if passes(flags[f], cfg.keep_rule)][:cfg.max_features]
+    if not kept: raise NoFeatureError(_no_feature(delta, se, cfg, null_q))
     return kept
 
 # %% ../nbs/11_interventional_filtering.ipynb #82377c67
@@ -270,25 +353,49 @@ def _max_probe(recs)->Optional[dict]:
         if all(key in r for r in recs): return {r['id']: float(r[key]) for r in recs}
     return None
 
+def _num(x)->Optional[float]: return float(x) if x is not None and np.isfinite(x) else None
+
+def _stat_row(s:dict, null_q)->dict:
+    "Δ_j, SE_j, z_j = Δ_j/SE_j and the null threshold, as stored per feature (None where not measured)."
+    se = _num(s['se'])
+    return dict(delta=s['delta'], se=se, z=_num(s['delta']/se) if se else None, null_q=_num(null_q))
+
 def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cfg:FilterConfig=FilterConfig(), task=None,
                     dev_check=None, max_probe:Optional[dict]=None, max_length:Optional[int]=None, sweep:bool=True,
-                    progress:bool=True, resume=None)->dict:
-    "Δ_j of every candidate on `dev_select`, F* by the keep rule, the α sweep of F* and the check on `dev_check`."
+                    progress:bool=True, resume=None, null_pool:Optional[Sequence[int]]=None)->dict:
+    """Δ_j ± SE_j of every candidate and of the null on `dev_select`, F* by the keep rule, the α sweep of F* and the
+    check on `dev_check`. `null_pool`: the live features the null is drawn from (None: those live on dev_select)."""
     recs = _records(candidates); ids = [r['id'] for r in recs]
     max_probe = max_probe or _max_probe(recs)
     if cfg.mode == 'clamp' and max_probe is None: raise ValueError("mode='clamp' needs each candidate's probe maximum (max_act)")
     t0 = time.time()
-    cache = DevCache(model, tokenizer, dev_select, layer, cfg.batch_size, max_length, progress, cfg.classes).add_acts(sae, ids)
+    cache = DevCache(model, tokenizer, dev_select, layer, cfg.batch_size, max_length, progress, cfg.classes)
+    pool = (dev_live(sae, cache) if null_pool is None else list(null_pool)) if cfg.keep_rule in NULL_RULES else []
+    nul = draw_null(pool, ids, cfg.n_null, cfg.null_seed) if cfg.keep_rule in NULL_RULES else []
+    if cfg.mode == 'clamp' and set(nul) - set(max_probe):
+        raise ValueError("mode='clamp' needs the probe maximum of the null's features too: pass max_probe for them")
+    cache.add_acts(sae, ids + nul)
     base = loglik(model, cache)
-    if cfg.metric == 'likelihood': delta = deltas(model, sae, cache, ids, cfg, max_probe, base=base, progress=progress, resume=resume)
+    if cfg.metric == 'likelihood':
+        vec = delta_vectors(model, sae, cache, ids + nul, cfg, max_probe, base=base, progress=progress, resume=resume)
+        st = delta_stats(vec)
     else:
         if task is None: raise ValueError("metric='task' needs the task")
-        delta = deltas_task(model, tokenizer, sae, task, dev_select, layer, ids, cfg, max_probe,
-                            cache.median_norm() if cfg.mode == 'add' else None, progress=progress)
-    kept = keep_features(delta, cfg.tau, cfg.max_features)
-    out = dict(features=[dict(next(r for r in recs if r['id'] == j), delta=delta[j], rank=i) for i, j in enumerate(kept)],
-               candidates=[dict(r, delta=delta[r['id']], kept=r['id'] in kept) for r in recs],
+        vec, st = None, {j: dict(delta=d, se=float('nan'), n=len(dev_select)) for j, d in deltas_task(
+            model, tokenizer, sae, task, dev_select, layer, ids + nul, cfg, max_probe,
+            cache.median_norm() if cfg.mode == 'add' else None, progress=progress).items()}
+    null_q = null_threshold([st[j]['delta'] for j in nul], cfg.null_quantile) if nul else None
+    delta = {j: st[j]['delta'] for j in ids}
+    kept = keep_features(delta, cfg, {j: st[j]['se'] for j in ids}, null_q)
+    flags = keep_flags({j: st[j] for j in ids}, cfg, null_q)
+    row = lambda r: dict(r, **_stat_row(st[r['id']], null_q), passed=flags[r['id']])
+    out = dict(features=[dict(row(next(r for r in recs if r['id'] == j)), rank=i) for i, j in enumerate(kept)],
+               candidates=[dict(row(r), kept=r['id'] in kept) for r in recs],
+               null=dict(ids=nul, delta=[st[j]['delta'] for j in nul], se=[_num(st[j]['se']) for j in nul],
+                         quantile=_num(null_q), q=cfg.null_quantile, n_null=len(nul), pool=len(pool),
+                         pool_from='dev_select' if null_pool is None else 'null_pool') if nul else None,
                baseline=dict(metric=cfg.metric, dev_select_loglik=_mean(base), n_dev_select=len(dev_select)))
+    if vec is not None: out['per_example'] = vec
     if sweep:
         sw = alpha_sweep(model, sae, cache, kept, cfg, progress, known=delta if cfg.metric == 'likelihood' else None)
         out['alpha_sweep'] = dict(alphas=list(cfg.alphas), delta={str(j): v for j, v in sw.items()})
@@ -314,14 +421,17 @@ def topk_overlap(a:Sequence, b:Sequence, k:Optional[int]=None)->float:
     return len(set(a[:k]) & set(b[:k]))/k if k else 1.0
 
 def probe_splits(n:int, sizes:Sequence[int]=(64, 128, 256, 512), seed:int=0)->dict:
-    "{label: probe indices}: two disjoint halves, and nested subsets of each size in `sizes`."
+    """{label: probe indices}: two disjoint halves, and nested subsets of each size in `sizes` from a second
+    permutation; a subset that is still a half or another split's set (only possible for a tiny probe) is left out."""
     bad = [s for s in sizes if s > n]
     if bad: raise ValueError(f"the probe set has {n} examples, fewer than the sizes {bad} asked for; "
                              f"use a larger probe (TaskConfig.probe_size) or smaller sizes")
     if n < 2: raise ValueError(f"the probe set has {n} example(s); two halves need at least 2")
-    p = np.random.default_rng(seed).permutation(n)
+    rng = np.random.default_rng(seed); p, q = rng.permutation(n), rng.permutation(n)
     out = {'half A': sorted(p[:n//2].tolist()), 'half B': sorted(p[n//2:2*(n//2)].tolist())}
-    out.update({f'n={s}': sorted(p[:s].tolist()) for s in sizes})
+    for s in sizes:
+        sub = sorted(q[:s].tolist())
+        if sub not in out.values(): out[f'n={s}'] = sub
     return out
 
 def overlap_table(sets:dict, k:Optional[int]=None):
@@ -331,26 +441,43 @@ def overlap_table(sets:dict, k:Optional[int]=None):
                               topk=topk_overlap(sets[x], sets[y], k)) for x in sets for y in sets])
 
 # %% ../nbs/11_interventional_filtering.ipynb #5cf775c0
-def memo_filter(delta_fn:Callable, cfg:FilterConfig=FilterConfig(), known:Optional[dict]=None)->Callable:
-    "A `filter(candidates) -> F*` that computes Δ (`delta_fn(ids) -> {j: Δ_j}`) only for features it has not seen (nor in `known`)."
-    seen = {int(j): d for j, d in (known or {}).items()}
-    def filt(cands):
-        new = [j for j in cands if j not in seen]
-        if new: seen.update(delta_fn(new))
-        try: return keep_features({j: seen[j] for j in cands}, cfg.tau, cfg.max_features)
+def memo_filter(vector_fn:Callable, cfg:FilterConfig=FilterConfig(), known:Optional[dict]=None, null:Sequence[int]=(),
+                resample:str='bootstrap')->Callable:
+    """A `filter(candidates, rng=None) -> F*` from per-example Δ (`vector_fn(ids) -> {j: values}`, called only for
+    features not yet seen nor in `known`); with `rng`, Δ, SE and the null threshold come from one bootstrap resample of
+    the dev examples. `null`: the null's features (those among the candidates are left out of it)."""
+    if resample not in ('bootstrap', 'none'):
+        raise ValueError(f"resample={resample!r} is not one of ['bootstrap', 'none']")
+    seen = {int(j): np.asarray(v, dtype=float) for j, v in (known or {}).items()}
+    def filt(cands, rng=None):
+        cands = [int(j) for j in cands]
+        nul = [int(j) for j in null if int(j) not in set(cands)] if cfg.keep_rule in NULL_RULES else []
+        new = [j for j in cands + nul if j not in seen]
+        if new: seen.update({int(j): np.asarray(v, dtype=float) for j, v in vector_fn(new).items()})
+        if not cands: return []
+        n = len(seen[cands[0]])
+        rows = rng.integers(0, n, n) if rng is not None and resample == 'bootstrap' else np.arange(n)
+        st = delta_stats({j: seen[j][rows] for j in cands + nul})
+        nq = null_threshold([st[j]['delta'] for j in nul], cfg.null_quantile) if nul else None
+        try: return keep_features({j: st[j]['delta'] for j in cands}, cfg, {j: st[j]['se'] for j in cands}, nq)
         except NoFeatureError: return []
-    filt.deltas = seen
+    filt.vectors, filt.resample = seen, resample
+    filt.deltas = lambda: {j: _mean(v) for j, v in seen.items()}
     return filt
 
 def stability(recall_fn:Callable, filter_fn:Callable, n_probe:int, sizes:Sequence[int]=(64, 128, 256, 512), seed:int=0,
               k:Optional[int]=None, progress:bool=True)->dict:
-    "Candidates (`recall_fn(probe indices)`) and F* (`filter_fn(candidates)`) per probe split, and their overlap tables."
+    """Candidates (`recall_fn(probe indices)`) and F* (`filter_fn(candidates, rng)`, `rng` seeded per split) per probe
+    split, their overlap tables, and how Δ was resampled."""
     splits = probe_splits(n_probe, sizes, seed)
     cands, fstar = {}, {}
-    for lab, idx in tqdm(splits.items(), desc='stability', disable=not progress, leave=False):
+    for i, (lab, idx) in enumerate(tqdm(splits.items(), desc='stability', disable=not progress, leave=False)):
         cands[lab] = [int(c) for c in recall_fn(idx)]
-        fstar[lab] = [int(f) for f in filter_fn(cands[lab])]
+        fstar[lab] = [int(f) for f in filter_fn(cands[lab], np.random.default_rng([seed, i]))]
+    how = getattr(filter_fn, 'resample', None)
     return dict(candidates=cands, features=fstar, splits={l: len(i) for l, i in splits.items()},
+                delta_resample=dict(method=how, unit='dev_select example', rng='numpy default_rng([seed, split index])',
+                                    seed=seed, null='the same rows') if how == 'bootstrap' else dict(method=how),
                 candidates_table=overlap_table(cands, k), features_table=overlap_table(fstar, k))
 
 # %% ../nbs/11_interventional_filtering.ipynb #1f4e1c7e
@@ -382,15 +509,24 @@ def stability_records(st:dict)->dict:
     return dict(st, candidates_table=st['candidates_table'].to_dict('records'), features_table=st['features_table'].to_dict('records'))
 
 # %% ../nbs/11_interventional_filtering.ipynb #c95d2564
+KEEP_FIELDS = ('keep_rule', 'n_null', 'null_quantile', 'z', 'null_seed')  # FilterConfig fields the v1 rule does not use
+
 def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id:str, candidates, layer:int,
-                    sweep:bool=True, check_split:bool=True)->dict:
-    "Everything that determines `features.json` (its hash names the run folder); `sae_id`: the SAE's fingerprint."
-    return dict(filter=cfg.to_dict(), model=model.name, layer=layer, task=task.split_key(), sae=sae_id, sweep=sweep,
-                check=check_split, candidates=stable_hash(_records(candidates), 12))
+                    sweep:bool=True, check_split:bool=True, null_pool:Optional[Sequence[int]]=None)->dict:
+    """Everything that determines `features.json` (its hash names the run folder); `sae_id`: the SAE's fingerprint;
+    `null_pool`: the live features the null is drawn from (None: those of dev_select). A settings `filter` without
+    `keep_rule` is the v1 rule, 'positive'."""
+    f = {k: v for k, v in cfg.to_dict().items() if cfg.keep_rule != 'positive' or k not in KEEP_FIELDS}
+    out = dict(filter=f, model=model.name, layer=layer, task=task.split_key(), sae=sae_id, sweep=sweep,
+               check=check_split, candidates=stable_hash(_records(candidates), 12))
+    if cfg.keep_rule in NULL_RULES:
+        out['null_pool'] = 'dev_select' if null_pool is None else stable_hash(sorted(int(j) for j in null_pool), 12)
+    return out
 
 def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, runs='runs', cfg:FilterConfig=FilterConfig(),
                task=None, force:bool=False, progress:bool=True, **kw)->tuple:
-    "(features.json content, its path); skipped when the file exists with the same settings unless `force`."
+    """(features.json content, its path); skipped when the file exists with the same settings unless `force`. `kw` goes
+    to `filter_features` (`null_pool`, `max_probe`, `max_length`); the per-example Δ go to `deltas.jsonl` beside it."""
     out = Path(runs)/model_tag(settings['model'])/settings['task']['name']/f"filter-{stable_hash(settings)}"/'features.json'
     if out.exists() and not force:
         old = load_json(out)
@@ -399,6 +535,9 @@ def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, ru
     res = filter_features(model, tokenizer, sae, splits['dev_select'], candidates, settings['layer'], cfg, task,
                           splits.get('dev_check') if settings.get('check', True) else None, sweep=settings.get('sweep', True),
                           progress=progress, resume=part, **kw)
+    vec = res.pop('per_example', None)
+    if vec is None: out.with_name(DELTAS).unlink(missing_ok=True)
+    else: atomic_write(out.with_name(DELTAS), ''.join(_line(j, d) for j, d in vec.items()))
     save_json(dict(res, settings=settings, **provenance(filter=cfg)), out)
     part.unlink(missing_ok=True)
     return load_json(out), out
@@ -450,7 +589,10 @@ def run_filter_cli(args):
     tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, dev_select_size=args.dev_select, dev_check_size=args.dev_check,
                       src_lang=args.src, tgt_lang=args.tgt)
     fcfg = FilterConfig(mode=args.mode, alpha=args.alpha, clamp_c=args.clamp_c, beta=args.beta, metric=args.metric,
-                        tau=args.tau, max_features=args.max_features, batch_size=args.batch_size, alphas=tuple(args.alphas))
+                        tau=args.tau, keep_rule=args.keep_rule, n_null=args.n_null, null_quantile=args.null_quantile,
+                        z=args.z, max_features=args.max_features, batch_size=args.batch_size, alphas=tuple(args.alphas))
+    if args.stability and fcfg.metric != 'likelihood':
+        raise ValueError("--stability resamples the per-example likelihood Δ: it needs --metric likelihood")
     cpath = Path(args.candidates) if args.candidates else find_candidates(args.runs, args.model, args.task)
     cands, meta = read_candidates(cpath, args.n_candidates), load_json(cpath)
     meta = meta if isinstance(meta, dict) else {}
@@ -463,27 +605,38 @@ def run_filter_cli(args):
     sae, sae_id = load_sae_for(args, model, layer, meta)
     splits = make_splits(tcfg)
     task = get_task(tcfg)
-    sett = filter_settings(fcfg, mcfg, tcfg, sae_id, cands, layer, sweep=not args.no_sweep)
-    res, out = run_filter(model, tok, sae, splits, cands, sett, args.runs, fcfg, task, args.force, max_length=task.max_length)
-    print(f"candidates: {cpath} ({len(cands)}); F* ({len(res['features'])}):")
-    for f in res['features']: print(f"  feature {f['id']:>6}  Δ = {f['delta']:+.4f}")
+    live = probe_live(cpath.parent) if fcfg.keep_rule in NULL_RULES else None  # the null's pool: live on the probe
+    pool = live[0] if live else None
+    mp = {**live[1], **(_max_probe(cands) or {})} if live and fcfg.mode == 'clamp' else None
+    sett = filter_settings(fcfg, mcfg, tcfg, sae_id, cands, layer, sweep=not args.no_sweep, null_pool=pool)
+    res, out = run_filter(model, tok, sae, splits, cands, sett, args.runs, fcfg, task, args.force,
+                          max_length=task.max_length, null_pool=pool, max_probe=mp)
+    print(f"candidates: {cpath} ({len(cands)}); F* ({len(res['features'])}, keep rule {fcfg.keep_rule!r}):")
+    num = lambda x, f: 'n/a' if x is None else format(x, f)
+    for f in res['features']:
+        print(f"  feature {f['id']:>6}  Δ = {f['delta']:+.4f} ± {num(f.get('se'), '.4f')} z = {num(f.get('z'), '.2f')}")
+    if res.get('null'):
+        n = res['null']
+        print(f"null: {n['n_null']} live non-candidate features (from {n['pool_from']}), Δ's {n['q']:g} quantile "
+              f"{num(n['quantile'], '+.4f')}")
     if 'check' in res: c = res['check']; print(f"dev_check log-lik before {c['before']:.4f}, after {c['after']:.4f} "
                                               f"(Δ {c['delta']:+.4f} ± {c['se']:.4f}, improved {100*c['improved']:.0f} %)")
     print(f'written: {out}')
     if args.stability: _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, out.parent, tcfg.seed, task.max_length)
 
 def _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, folder, seed, max_length):
-    "Recall on probe halves and sizes from recall's saved statistics, F* from Δ (computed once per feature)."
+    "Recall on probe halves and sizes from recall's saved statistics; F* per split from its own bootstrap of Δ."
     rf = stats_recall(cpath.parent, n_candidates=args.n_candidates)
     cache = DevCache(model, tok, splits['dev_select'], layer, fcfg.batch_size, max_length)
     mp = {j: float(v) for j, v in enumerate(rf.probe_max)} if fcfg.mode == 'clamp' else None
-    filt = memo_filter(lambda ids: deltas(model, sae, cache, ids, fcfg, mp), fcfg,
-                       {c['id']: c['delta'] for c in res['candidates']})  # already measured
+    filt = memo_filter(lambda ids: delta_vectors(model, sae, cache, ids, fcfg, mp, progress=False), fcfg,
+                       read_deltas(folder/DELTAS), (res.get('null') or {}).get('ids', ()))  # measured ones are reused
     st = stability(rf, filt, rf.n_probe, tuple(args.stability_sizes), seed, fcfg.max_features)
     save_json(dict(stability_records(st), settings=res['settings']), folder/'stability.json')
     t = st['features_table']
     print('F* Jaccard, probe half A vs half B:', round(float(t.query("a == 'half A' and b == 'half B'").jaccard.iloc[0]), 3))
     print(t.pivot(index='a', columns='b', values='jaccard').round(2).to_string())
+    print('Δ per split: a bootstrap resample of the dev_select examples (the null threshold with it)')
     print(f"written: {folder/'stability.json'}")
 
 def register_cli(sub):
@@ -500,7 +653,14 @@ def register_cli(sub):
     p.add_argument('--clamp-c', type=float, default=2.0, help='clamp: a ← c·max_probe(a)')
     p.add_argument('--beta', type=float, default=0.5, help='add: β·median‖h‖ along the feature direction')
     p.add_argument('--metric', default='likelihood', choices=['likelihood', 'task'], help='Δ metric')
+    fc, rules = FilterConfig(), get_args(get_type_hints(FilterConfig)['keep_rule'])
     p.add_argument('--tau', type=float, default=0.0, help='keep features with Δ > τ')
+    p.add_argument('--keep-rule', default=fc.keep_rule, choices=list(rules),
+                   help="besides Δ > τ: Δ above the null's quantile ('null'), above z·SE ('z'), both, "
+                        "or nothing ('positive', v1)")
+    p.add_argument('--n-null', type=int, default=fc.n_null, help='N_null: random live non-candidates for the null')
+    p.add_argument('--null-quantile', type=float, default=fc.null_quantile, help="the null's quantile Δ_j must exceed")
+    p.add_argument('--z', type=float, default=fc.z, help='Δ_j must exceed z·SE_j (its paired standard error)')
     p.add_argument('--max-features', type=int, default=16, help='K: at most this many features in F*')
     p.add_argument('--dev-select', type=int, default=64, help='dev_select size'); p.add_argument('--dev-check', type=int, default=64)
     p.add_argument('--batch-size', type=int, default=8); p.add_argument('--no-sweep', action='store_true', help='skip the α sweep')

@@ -174,3 +174,20 @@ def test_template_passes_every_parameter():
     call = next(c.source for c in nb.cells if 'G.cell_configs(' in c.source)
     kw = {k.arg for n in ast.walk(ast.parse(call)) if isinstance(n, ast.Call) for k in n.keywords}
     assert 'split_rule' in names and set(names) <= kw, set(names) - kw
+
+def test_task_features_null_from_live_features_and_stability_resamples_delta(tmp_path):
+    "The grid's filter draws its null from the features live on the probe; stability resamples Δ per split."
+    from igds.config import load_json
+    from igds.models import load_model
+    from igds.tasks import make_splits
+    params = dict(G.PRESETS['tiny']['params'], keep_rule='null', n_null=8, null_quantile=0.1, runs=str(tmp_path))
+    C = G.cell_configs('tiny-random', 'translation', 'igds', **params)
+    model, tok = load_model(C.model); sae = G.cell_sae(C, model); splits = make_splits(C.task)
+    tf = G.task_features(C, model, tok, sae, splits)
+    live, null = set(G.live_features(tf['recall_dir']).tolist()), tf['features']['null']
+    assert null['pool'] == len(live) and null['pool_from'] == 'null_pool' and len(null['ids']) == 8
+    assert set(null['ids']) <= live - {c['id'] for c in tf['candidates']}
+    assert (Path(tf['features_path']).parent/'deltas.jsonl').exists()
+    st = load_json(G.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16)))
+    assert st['delta_resample']['method'] == 'bootstrap' and st['null'] == null['ids']
+    assert set(st['features']) == {'half A', 'half B', 'n=8', 'n=16'}

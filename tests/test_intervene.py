@@ -23,26 +23,36 @@ def setup(tiny, sae):
 
 def test_no_candidate_passes_stops_clearly(setup):
     tk, tm, sae, dev, _ = setup
+    v1 = FilterConfig(alpha=1.0, keep_rule='positive')
     with pytest.raises(iv.NoFeatureError, match=r'no candidate has Δ > τ=0.0 \(4 candidates.*Try: a larger --alpha.*--metric task'):
-        iv.filter_features(tm, tk, sae, dev, [1, 2, 3, 4], L, FilterConfig(alpha=1.0), progress=False)  # α = 1: every Δ is 0
+        iv.filter_features(tm, tk, sae, dev, [1, 2, 3, 4], L, v1, progress=False)  # α = 1: every Δ is 0
+    with pytest.raises(iv.NoFeatureError, match=r"Δ > τ=0.0 and Δ > the null's 0.95 quantile 0 and Δ > 1.645·SE \(4"):
+        iv.filter_features(tm, tk, sae, dev, [1, 2, 3, 4], L, FilterConfig(alpha=1.0, n_null=4), progress=False)
     with pytest.raises(iv.NoFeatureError, match='best: feature 7'):
-        iv.keep_features({3: -0.2, 7: -0.1})
+        iv.keep_features({3: -0.2, 7: -0.1}, v1)
     with pytest.raises(iv.NoFeatureError, match='0 candidates'):
-        iv.keep_features({})
+        iv.keep_features({}, v1)
 
 def test_keep_rule_threshold_and_cap():
     d = {i: v for i, v in enumerate([0.3, -0.1, 0.05, 0.2, 0.0, 0.4])}
-    assert iv.keep_features(d) == [5, 0, 3, 2]
-    assert iv.keep_features(d, tau=0.1, k=2) == [5, 0]
+    v1 = FilterConfig(keep_rule='positive')
+    assert iv.keep_features(d, v1) == [5, 0, 3, 2]
+    assert iv.keep_features(d, v1.replace(tau=0.1, max_features=2)) == [5, 0]
 
 def test_probe_smaller_than_asked():
     with pytest.raises(ValueError, match=r'the probe set has 300 examples, fewer than the sizes \[512\]'):
         iv.probe_splits(300)
     with pytest.raises(ValueError, match='fewer than the sizes'):
-        iv.stability(lambda idx: [], lambda c: [], 100, sizes=(64, 128), progress=False)
+        iv.stability(lambda idx: [], lambda c, rng=None: [], 100, sizes=(64, 128), progress=False)
     sp = iv.probe_splits(512)
     assert not set(sp['half A']) & set(sp['half B']) and len(sp['half A']) == len(sp['half B']) == 256
-    assert set(sp['n=64']) <= set(sp['n=128']) <= set(sp['n=512'])
+    assert set(sp['n=64']) <= set(sp['n=128']) <= set(sp['n=256']) <= set(sp['n=512'])
+
+def test_stability_splits_are_distinct_sets():
+    for n, sizes in ((512, (64, 128, 256, 512)), (128, (64, 128)), (40, (10, 20, 40))):
+        sp = iv.probe_splits(n, sizes)
+        assert len({tuple(v) for v in sp.values()}) == len(sp), n  # half A used to be n=256 at n = 512
+        assert {f'n={s}' for s in sizes} <= set(sp)  # and no size was left out
 
 @pytest.mark.parametrize('mode', ['scale', 'clamp', 'add'])
 def test_cached_equals_naive(setup, mode):
@@ -160,3 +170,135 @@ def test_cli_stability_from_recall_statistics(setup, tmp_path, capsys):
     assert row['jaccard'] == iv.jaccard(st['features']['half A'], st['features']['half B'])
     assert 'F* Jaccard, probe half A vs half B' in capsys.readouterr().out
     assert main(args[:-2] + ['64']) == 1 and 'fewer than the sizes [64]' in capsys.readouterr().err
+
+# --- the noise-aware keep rule ----------------------------------------------------------------------------------------
+
+def test_se_is_the_paired_standard_error_by_hand(setup):
+    d = np.array([0.4, -0.2, np.nan, 0.1, 0.3])
+    s = iv.delta_stats({5: d})[5]
+    x = [0.4, -0.2, 0.1, 0.3]; m = sum(x)/4
+    assert s['n'] == 4 and s['delta'] == pytest.approx(m, abs=1e-15)
+    assert s['se'] == pytest.approx((sum((v - m)**2 for v in x)/3)**0.5/2, rel=1e-12)
+    assert np.isnan(iv.delta_stats({1: np.array([0.2, np.nan])})[1]['se'])  # one example: no SE
+    tk, tm, sae, dev, _ = setup
+    cache = iv.DevCache(tm, tk, dev, L, batch_size=2, progress=False).add_acts(sae, [17, 40])
+    base = iv.loglik(tm, cache)
+    ed = iv.feature_edit(sae, [17], FilterConfig())
+    old = float(np.nanmean(iv.loglik(tm, cache, ed, [17]) - base))  # the Δ_j of the version before per-example values
+    vec = iv.delta_vectors(tm, sae, cache, [17, 40], progress=False)
+    assert iv.deltas(tm, sae, cache, [17, 40], progress=False)[17] == old == iv.delta_stats(vec)[17]['delta']
+    dd = vec[17][np.isfinite(vec[17])]
+    assert iv.delta_stats(vec)[17]['se'] == pytest.approx(dd.std(ddof=1)/np.sqrt(len(dd)), rel=1e-12) and len(dd) >= 2
+
+def test_noisy_feature_is_not_kept_a_clear_one_is():
+    rng = np.random.default_rng(0)
+    vec = {1: 0.05 + 0.01*rng.standard_normal(64), 2: 0.08 + 0.8*rng.standard_normal(64)}  # clear; higher mean, huge SE
+    vec[2] += 0.08 - vec[2].mean()
+    st = iv.delta_stats(vec)
+    delta, se = {j: s['delta'] for j, s in st.items()}, {j: s['se'] for j, s in st.items()}
+    assert delta[2] > delta[1] > 0
+    assert iv.keep_features(delta, FilterConfig(), se, null_q=0.0) == [1]
+    assert iv.keep_features(delta, FilterConfig(keep_rule='z'), se) == [1]
+    assert iv.keep_features(delta, FilterConfig(keep_rule='positive')) == [2, 1]  # v1 keeps both, the noisy one first
+
+def test_feature_below_the_null_quantile_is_rejected():
+    null = np.linspace(-0.01, 0.03, 32)
+    q = iv.null_threshold(null)
+    assert q == pytest.approx(np.quantile(null, 0.95)) and 0.02 < q < 0.03
+    delta, se = {1: 0.04, 2: q - 1e-4}, {1: 0.001, 2: 0.001}  # both far above z·SE; 2 is inside the null
+    assert iv.keep_flags({j: dict(delta=delta[j], se=se[j]) for j in delta}, FilterConfig(), q)[2] == \
+        dict(positive=True, null=False, z=True)
+    assert iv.keep_features(delta, FilterConfig(), se, q) == [1]
+    assert iv.keep_features(delta, FilterConfig(keep_rule='null'), null_q=q) == [1]
+    assert iv.keep_features(delta, FilterConfig(keep_rule='z'), se) == [1, 2]
+    with pytest.raises(iv.NoFeatureError, match=r"quantile 0.02\d+ and Δ > 1.645·SE \(1 candidates; best: feature 2"):
+        iv.keep_features({2: delta[2]}, FilterConfig(), {2: se[2]}, q)
+
+def test_null_features_are_live_and_never_candidates(setup):
+    tk, tm, sae, dev, _ = setup
+    cands = list(range(0, 64, 4))
+    pool = list(range(0, 200, 2))  # live features, as recall's statistics give them; some are candidates
+    cfg = FilterConfig(batch_size=2, n_null=12, tau=-10.0, z=0.0, null_quantile=0.05, max_features=4)
+    r = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, null_pool=pool, sweep=False, progress=False)
+    n = r['null']
+    assert n['n_null'] == len(n['ids']) == 12 and n['pool'] == len(pool) and n['pool_from'] == 'null_pool'
+    assert set(n['ids']) <= set(pool) - set(cands)
+    assert n['ids'] == iv.draw_null(pool, cands, 12)  # the seeded draw
+    assert n['quantile'] == iv.null_threshold(n['delta'], 0.05)
+    for c in r['candidates']:
+        assert c['null_q'] == n['quantile'] and c['z'] == pytest.approx(c['delta']/c['se'])
+        assert c['passed']['null'] == (c['delta'] > n['quantile']) and c['kept'] <= c['passed']['null']
+    r2 = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, sweep=False, progress=False)  # no pool: live on dev_select
+    live = iv.dev_live(sae, iv.DevCache(tm, tk, dev, L, 2, progress=False))
+    assert set(r2['null']['ids']) <= set(live) - set(cands) and r2['null']['pool_from'] == 'dev_select'
+    with pytest.raises(ValueError, match='no live non-candidate feature'):
+        iv.draw_null(cands, cands, 4)
+
+def test_resume_with_a_torn_partial_file(setup, tmp_path):
+    tk, tm, sae, dev, chk = setup
+    cands = list(range(0, 256, 32))
+    cfg = FilterConfig(batch_size=2, n_null=6, tau=-10.0, z=0.0, null_quantile=0.05, max_features=3, alphas=(1.0, 4.0))
+    sett = iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'random', cands, L, null_pool=range(256))
+    splits = dict(dev_select=dev, dev_check=chk)
+    full, p = iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path/'a', cfg, progress=False, null_pool=range(256))
+    saved = (p.parent/iv.DELTAS).read_text().splitlines()
+    null = full['null']['ids']
+    assert [json.loads(l)['id'] for l in saved] == cands + null
+    # a killed run: two candidates and two null features done, an old line (Δ only), and a torn last line
+    part = tmp_path/'b'/p.relative_to(tmp_path/'a').parent/'deltas.partial.jsonl'
+    part.parent.mkdir(parents=True)
+    part.write_text('\n'.join(saved[:2] + [json.dumps(dict(id=cands[2], delta=0.5))] + saved[len(cands):len(cands)+2])
+                    + '\n' + saved[3][:25])
+    measured = []
+    real = iv.delta_vectors
+    def spy(model, sae_, cache, features, *a, **k):
+        done = iv.read_deltas(k.get('resume'))
+        measured.extend(j for j in features if j not in done)
+        return real(model, sae_, cache, features, *a, **k)
+    iv.delta_vectors = spy
+    try: res, p2 = iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path/'b', cfg, progress=False,
+                                 null_pool=range(256))
+    finally: iv.delta_vectors = real
+    assert sorted(measured) == sorted(cands[2:] + null[2:])  # the old line's and the torn line's features again
+    for k in ('features', 'candidates', 'null', 'check'): assert res[k] == full[k]
+    assert not part.exists() and (p2.parent/iv.DELTAS).read_text() == (p.parent/iv.DELTAS).read_text()
+
+def test_stability_resamples_delta_per_split():
+    g = np.random.default_rng(3)
+    vec = {j: 0.04 + 0.1*g.standard_normal(24) for j in range(8)}
+    vec |= {100 + j: 0.02*g.standard_normal(24) for j in range(32)}  # the null
+    same = lambda idx: list(range(8))  # recall is the same on every split: only Δ's noise can change F*
+    cfg = FilterConfig(max_features=4)
+    run = lambda resample, seed=0: iv.stability(same, iv.memo_filter(None, cfg, vec, range(100, 132), resample), 128,
+                                               (32, 64, 128), seed, progress=False)
+    fixed, boot = run('none'), run('bootstrap')
+    assert len({tuple(f) for f in fixed['features'].values()}) == 1       # one Δ per feature: every split agrees
+    assert len({tuple(f) for f in boot['features'].values()}) > 1         # a resample per split: F* moves
+    assert boot['features'] == run('bootstrap')['features'] != run('bootstrap', seed=1)['features']  # seeded
+    assert boot['delta_resample']['method'] == 'bootstrap' and fixed['delta_resample'] == dict(method='none')
+    nul = []
+    f = iv.memo_filter(lambda ids: nul.extend(ids) or {j: np.zeros(24) for j in ids}, cfg, vec, [3, 100, 101])
+    f([0, 1, 3])  # a candidate of this split is left out of its null, and nothing known is measured again
+    assert nul == []
+
+def test_cli_keep_rule_options_default_to_the_config():
+    import argparse
+    from igds.cli import main
+    sub = argparse.ArgumentParser().add_subparsers()
+    iv.register_cli(sub)
+    args = sub.choices['filter'].parse_args(['--model', 'tiny-random'])
+    fc = FilterConfig()
+    got = (args.keep_rule, args.n_null, args.null_quantile, args.z)
+    assert got == (fc.keep_rule, fc.n_null, fc.null_quantile, fc.z)
+    assert sub.choices['filter'].parse_args(['--keep-rule', 'positive']).keep_rule == 'positive'
+
+def test_v1_rule_keeps_its_run_folder():
+    v1 = FilterConfig(keep_rule='positive')
+    s = iv.filter_settings(v1, ModelConfig('tiny-random'), TaskConfig(), 'random', [1, 2], L)
+    old = {k: v for k, v in v1.to_dict().items() if k not in iv.KEEP_FIELDS}  # FilterConfig's fields before the null
+    assert s['filter'] == old and 'null_pool' not in s
+    sett = lambda **kw: iv.filter_settings(FilterConfig(), ModelConfig('tiny-random'), TaskConfig(), 'x', [1, 2], L, **kw)
+    new = sett(null_pool=[5, 3])
+    assert new['filter']['keep_rule'] == 'both'
+    assert new['null_pool'] not in (sett()['null_pool'], sett(null_pool=[5])['null_pool'])  # the pool is in the hash
+    assert sett(null_pool=[3, 5]) == new  # the pool's order does not matter

@@ -134,11 +134,12 @@ def format_main_table(t:pd.DataFrame, ref:str='full')->str:
     return '\n'.join([fmt(head), fmt(['-'*x for x in w])] + [fmt(r) for r in rows])
 
 # %% ../nbs/30_correlation_analysis.ipynb #d3260b75
-ABLATION_VARIANTS = ('norecall', 'nofilter', 'randfeat', 'mean')  # the ablations of each IGDS version (method.md §7)
+# the ablations of each IGDS version (method.md §7): the FRS form that is not the version's default is one of them
+ABLATION_VARIANTS = {'igds-v1': ('norecall', 'nofilter', 'randfeat', 'mean'), 'igds': ('norecall', 'nofilter', 'randfeat', 'sum')}
 
 def version_methods(igds:str)->tuple:
     "An IGDS version (`igds`, `igds-v1`) and its ablations (`igds-v1-norecall`, ...), in the order of the tables."
-    return (igds,) + tuple(f'{igds}-{v}' for v in ABLATION_VARIANTS)
+    return (igds,) + tuple(f'{igds}-{v}' for v in ABLATION_VARIANTS[igds])
 
 ABLATION_METHODS = ('full', 'random', 'longest') + tuple(m for v in IGDS_VERSIONS for m in version_methods(v))
 

@@ -237,7 +237,7 @@ class SelectConfig(Config):
     method:Literal['igds','full','random','loss','ifd','zip','longest']='igds' # selector
     budget:float=0.5 # share of the pool (0, 1], or a count > 1
     seed:int=0 # random: the sampling seed
-    frs_reduce:Literal['sum','mean']='sum' # FRS over tokens
+    frs_reduce:Literal['sum','mean']='mean' # FRS over the counted tokens: mean (measured: the sum tracks length) or sum (paper)
     frs_norm:Literal['none','probe_max','probe_mean']='none' # per-feature normalisation by a probe statistic
     frs_weight:Literal['none','delta']='none' # Δ-weighting of features
     classes:tuple=('content', 'response') # token classes the FRS sums over (template, content, response)

@@ -17,7 +17,7 @@ from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'V1', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
+__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
            'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'null_pool', 'task_features', 'live_features',
            'cell_features', 'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll', 'base_activation',
            'select_cell', 'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells',
@@ -32,18 +32,21 @@ METHODS = {
     'full': dict(select=dict(method='full')), 'random': dict(select=dict(method='random')),
     'loss': dict(select=dict(method='loss')), 'ifd': dict(select=dict(method='ifd')), 'zip': dict(select=dict(method='zip')),
     'igds': dict(select=dict(method='igds')), 'longest': dict(select=dict(method='longest')),
-    'igds-mean': dict(select=dict(method='igds', frs_reduce='mean')),
+    'igds-sum': dict(select=dict(method='igds', frs_reduce='sum')),  # the paper's sum over tokens (the default is the mean)
     'igds-nofilter': dict(select=dict(method='igds'), features='candidates'),
     'igds-randfeat': dict(select=dict(method='igds'), features='random'),
     'igds-norecall': dict(select=dict(method='igds'), features='random-candidates'),
 }
-# the first version of the instrument (the 52-cell grid): every token class counted in recall, Δ and the FRS, recall's
-# ties broken by probe activation, and F* = the candidates with Δ_j > 0; kept so that its cells stay reproducible
-V1 = dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all', keep_rule='positive'))
-METHODS.update({m.replace('igds', 'igds-v1', 1): dict(METHODS[m], **V1, select=dict(METHODS[m]['select'], classes='all'))
-                for m in [m for m in METHODS if m.startswith('igds')]})
+
+def _v1(select:dict, **kw)->dict:
+    "A method of the first instrument (the 52-cell grid): every token class counted, v1's tie-break and Δ > 0, the FRS a sum."
+    return dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all', keep_rule='positive'),
+                select=dict(dict(method='igds', classes='all', frs_reduce='sum'), **select), **kw)
+
+METHODS.update({'igds-v1': _v1({}), 'igds-v1-mean': _v1(dict(frs_reduce='mean')), 'igds-v1-nofilter': _v1({}, features='candidates'),
+                'igds-v1-randfeat': _v1({}, features='random'), 'igds-v1-norecall': _v1({}, features='random-candidates')})
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
-ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-mean', 'longest')
+ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-sum', 'longest')
 
 def method_spec(name:str)->dict:
     "What a grid method changes: `select`, `recall`, `filter` (config fields) and `features` (the feature set the FRS uses)."
@@ -62,7 +65,7 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
                  z:float=FilterConfig().z, max_features:int=16, alpha_sweep:bool=True, stability:bool=True,
                  mode:str='lora', epochs:float=1.0, micro_batch:int=4, max_length:Optional[int]=None,
                  max_new_tokens:Optional[int]=None, eval_batch_size:int=8, batch_size:int=8, runs:str='runs',
-                 device:str='cpu', progress:bool=True)->SimpleNamespace:
+                 device:str='cpu', progress:bool=True, full_nll:bool=True)->SimpleNamespace:
     "Every stage's config for one grid cell, validated, and the cell's folder."
     spec = method_spec(method); sp = get_spec(model)
     layer = layer if layer is not None else (sp.layer if sp else None)
@@ -82,7 +85,7 @@ def cell_configs(model:str, task:str, method:str, seed:int=0, budget:float=0.5, 
         select=SelectConfig(**dict(spec['select'], budget=budget, seed=seed, batch_size=batch_size)),
         finetune=FinetuneConfig(mode=mode, epochs=epochs, micro_batch=micro_batch, max_length=max_length, seed=seed),
         eval=EvalConfig(test_size=test_size, batch_size=eval_batch_size, max_new_tokens=max_new_tokens),
-        max_length=max_length or get_task(task).max_length, runs=Path(runs), progress=progress,
+        max_length=max_length or get_task(task).max_length, runs=Path(runs), progress=progress, full_nll=full_nll,
         task_dir=Path(runs)/model_tag(model)/task, dir=Path(runs)/model_tag(model)/task/cell_name(method, budget, seed))
 
 # %% ../nbs/40_grid.ipynb #4b591cb9

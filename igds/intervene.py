@@ -590,7 +590,8 @@ def run_filter_cli(args):
                       src_lang=args.src, tgt_lang=args.tgt)
     fcfg = FilterConfig(mode=args.mode, alpha=args.alpha, clamp_c=args.clamp_c, beta=args.beta, metric=args.metric,
                         tau=args.tau, keep_rule=args.keep_rule, n_null=args.n_null, null_quantile=args.null_quantile,
-                        z=args.z, max_features=args.max_features, batch_size=args.batch_size, alphas=tuple(args.alphas))
+                        z=args.z, max_features=args.max_features, batch_size=args.batch_size, alphas=tuple(args.alphas),
+                        classes=args.classes)
     if args.stability and fcfg.metric != 'likelihood':
         raise ValueError("--stability resamples the per-example likelihood Δ: it needs --metric likelihood")
     cpath = Path(args.candidates) if args.candidates else find_candidates(args.runs, args.model, args.task)
@@ -655,6 +656,8 @@ def register_cli(sub):
     p.add_argument('--metric', default='likelihood', choices=['likelihood', 'task'], help='Δ metric')
     fc, rules = FilterConfig(), get_args(get_type_hints(FilterConfig)['keep_rule'])
     p.add_argument('--tau', type=float, default=0.0, help='keep features with Δ > τ')
+    p.add_argument('--classes', default=','.join(fc.classes), help='token classes where a feature is amplified: template, '
+                   'content, response (comma-separated; all, prompt and response also work)')
     p.add_argument('--keep-rule', default=fc.keep_rule, choices=list(rules),
                    help="besides Δ > τ: Δ above the null's quantile ('null'), above z·SE ('z'), both, "
                         "or nothing ('positive', v1)")

@@ -315,7 +315,9 @@ def to_dataset(src:Rows, fmt:Optional[str]=None, prompt_field:Optional[str]=None
         if rid in first:
             bad.append(f"{src.where(i)}: field {id_field!r}: duplicate id {rid!r} (first at {src.where(first[rid])})")
         first.setdefault(rid, i)
-        for c, v in zip(cols, (rid, flatten(turns), resp, [resp], turns, i)): cols[c].append(v)
+        text = flatten(turns)  # a user's prompt has no fixed instruction line: all of it is the example's content
+        vals = dict(id=rid, instruction=text, content=text, response=resp, references=[resp], messages=turns, row=i)
+        for c in cols: cols[c].append(vals[c])
     if bad: raise DataError(bad)
     return Dataset.from_dict(cols)
 

@@ -18,7 +18,7 @@ def test_figures_render_from_the_first_instrument_alone(tmp_path):
     assert 'igds-v1' in (tmp_path/'figs'/'main_table.txt').read_text()
 
 def test_figures_of_both_instruments(tmp_path):
-    ms = ('full', 'random', 'longest', 'igds-v1', 'igds-v1-mean', 'igds', 'igds-mean')
+    ms = ('full', 'random', 'longest', 'igds-v1', 'igds-v1-mean', 'igds', 'igds-sum')
     res = A.fake_results(tmp_path/'results', methods=ms, seeds=(0, 1))
     for name, version in (('features-v1.json', 'v1'), ('features.json', 'current')):  # the task's F* of each version
         (res/'fake'/'math'/name).write_text(json.dumps({'alpha_sweep': {'alphas': [1, 2], 'delta': {'3': [0., .1]}}}))
@@ -27,7 +27,7 @@ def test_figures_of_both_instruments(tmp_path):
     main = (tmp_path/'figs'/'main_table.txt').read_text()
     assert [l.split()[2] for l in main.splitlines()[2:]] == ['full', 'random', 'longest', 'igds-v1', 'igds']
     abl = (tmp_path/'figs'/'ablations.txt').read_text().split('\n\n')  # a table per version, each against its own IGDS
-    assert len(abl) == 2 and 'vs igds-v1' in abl[0] and 'igds-mean' not in abl[0] and 'igds-v1-mean' not in abl[1]
+    assert len(abl) == 2 and 'vs igds-v1' in abl[0] and 'igds-sum' not in abl[0] and 'igds-v1-mean' not in abl[1]
     pairs = [l.split()[2:5] for l in (tmp_path/'figs'/'igds_paired_fake_math.txt').read_text().splitlines()]
     assert pairs == [['igds', '−', b] for b in ('random', 'longest', 'igds-v1')]*2  # exact match, then the NLL
     page = (tmp_path/'figs'/'README.md').read_text()

@@ -69,7 +69,7 @@ def test_cached_equals_naive(setup, mode):
 
 def test_deterministic_and_skipped(setup, tmp_path):
     tk, tm, sae, dev, chk = setup
-    cfg = FilterConfig(batch_size=2, max_features=3, alphas=(1.0, 4.0))
+    cfg = FilterConfig(batch_size=2, max_features=3, alphas=(1.0, 4.0), classes='all', keep_rule='positive')  # about caching
     cands = [{'feature': j, 'freq_task': 0.5} for j in range(0, 256, 32)]  # recall's records use 'feature'
     r1 = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, dev_check=chk, progress=False)
     r2 = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, dev_check=chk, progress=False)
@@ -77,7 +77,8 @@ def test_deterministic_and_skipped(setup, tmp_path):
     assert [c['id'] for c in r1['candidates']] == list(range(0, 256, 32)) and r1['candidates'][0]['freq_task'] == 0.5
     top = r1['features'][0]
     assert r1['alpha_sweep']['delta'][str(top['id'])][1] == top['delta']  # the sweep at α = 4 is the filter's Δ
-    fresh = iv.alpha_sweep(tm, sae, iv.DevCache(tm, tk, dev, L, 2, progress=False), [top['id']], cfg, progress=False)
+    fresh = iv.alpha_sweep(tm, sae, iv.DevCache(tm, tk, dev, L, 2, progress=False, classes=cfg.classes), [top['id']], cfg,
+                          progress=False)
     assert abs(fresh[top['id']][1] - top['delta']) < 1e-6 and fresh[top['id']][0] == 0.0
     sett = iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'random', cands, L)
     splits = dict(dev_select=dev, dev_check=chk)
@@ -162,7 +163,8 @@ def test_cli_stability_from_recall_statistics(setup, tmp_path, capsys):
     save_json(dict(candidates=[{'feature': j} for j in cands], layer=L, configs=dict(recall=rcfg.to_dict())), rec/'candidates.json')
     sae.save_model(tmp_path/'sae')
     args = ['filter', '--model', 'tiny-random', '--sae', str(tmp_path/'sae'), '--runs', str(tmp_path), '--dev-select', '3',
-            '--dev-check', '2', '--max-features', '3', '--no-sweep', '--stability', '--stability-sizes', '4', '8']
+            '--dev-check', '2', '--max-features', '3', '--keep-rule', 'positive', '--no-sweep', '--stability',
+            '--stability-sizes', '4', '8']
     assert main(args) == 0, capsys.readouterr().err  # candidates.json found in the run folder; layer read from it
     st = load_json(next(tmp_path.glob('tiny-random/math/filter-*/stability.json')))
     assert set(st['features']) == {'half A', 'half B', 'n=4', 'n=8'} and st['splits']['n=8'] == 8
@@ -226,7 +228,8 @@ def test_null_features_are_live_and_never_candidates(setup):
     assert n['ids'] == iv.draw_null(pool, cands, 12)  # the seeded draw
     assert n['quantile'] == iv.null_threshold(n['delta'], 0.05)
     for c in r['candidates']:
-        assert c['null_q'] == n['quantile'] and c['z'] == pytest.approx(c['delta']/c['se'])
+        assert c['null_q'] == n['quantile']
+        assert c['z'] == pytest.approx(c['delta']/c['se']) if c['se'] else c['z'] is None  # a silent feature: SE 0
         assert c['passed']['null'] == (c['delta'] > n['quantile']) and c['kept'] <= c['passed']['null']
     r2 = iv.filter_features(tm, tk, sae, dev, cands, L, cfg, sweep=False, progress=False)  # no pool: live on dev_select
     live = iv.dev_live(sae, iv.DevCache(tm, tk, dev, L, 2, progress=False))

@@ -20,7 +20,8 @@ def pool():
     return get_task('math').load('train').select(range(12))
 
 def frs(tiny, sae, feats=F, **kw):
-    return FRS(tiny[0], tiny[1], sae, feats, SelectConfig(batch_size=4, **kw), layer=2, progress=False)
+    "An FRS; a sum over tokens unless `frs_reduce` says (the sums add up across classes, which the tests use)."
+    return FRS(tiny[0], tiny[1], sae, feats, SelectConfig(**{'batch_size': 4, 'frs_reduce': 'sum', **kw}), layer=2, progress=False)
 
 @pytest.mark.parametrize('budget,msg', [(0, 'must be > 0'), (-0.5, 'must be > 0'), (1.5, 'whole number'),
                                         (13, 'larger than the pool'), (float('nan'), 'must be > 0'), (0.01, 'keeps no example')])
@@ -136,6 +137,9 @@ def test_options_change_the_score_as_defined(tiny, sae, pool):
     np.testing.assert_allclose(frs(tiny, sae, classes='all').score(pool), sum(by.values()), rtol=1e-6)  # float32 sums
     np.testing.assert_allclose(frs(tiny, sae).score(pool), by['content'] + by['response'], rtol=1e-6)  # the default
     assert (by['template'] > 0).any()  # the template is there to be left out
+    default = FRS(tiny[0], tiny[1], sae, F, SelectConfig(batch_size=4), layer=2, progress=False).score(pool)
+    n_cr = st[:, 1*(2*k+1)+k] + st[:, 2*(2*k+1)+k]  # content and response tokens
+    np.testing.assert_allclose(default, (by['content'] + by['response'])/n_cr, rtol=1e-9)  # the default: their mean
     n_r = st[:, 2*(2*k+1)+k]  # the response block's token count
     np.testing.assert_allclose(frs(tiny, sae, classes=('response',), frs_reduce='mean').score(pool), by['response']/n_r, rtol=1e-9)
     with pytest.raises(ValueError, match="needs Δ_j"): frs(tiny, sae, frs_weight='delta').score(pool)

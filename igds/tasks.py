@@ -279,7 +279,7 @@ def read_generic(path, n:Optional[int]=None)->Dataset:
 
 # %% ../nbs/02_tasks.ipynb #e243a8f1
 BASE_PROMPT = '### Instruction:\n{instruction}\n\n### Response:\n'
-BASE_STOP = ('\n###',)
+BASE_STOP = ('\n### ',)  # the next `### Instruction:`; not GSM8K's `\n#### N` answer line
 
 def is_chat(tokenizer)->bool: return bool(getattr(tokenizer, 'chat_template', None))
 

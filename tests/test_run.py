@@ -134,3 +134,28 @@ def test_bad_input_is_an_error_naming_the_file(tmp_path, capsys, args, data, msg
     err = capsys.readouterr().err
     assert err.startswith('igds run: error: ') and msg in err and str(path) in err, err
     assert not (tmp_path/'out'/'selected.jsonl').exists()
+
+
+def _formats(tmp_path):
+    "The sample's rows as a ShareGPT JSON array, a chat-messages Parquet file and a prompt/response CSV."
+    rows = [json.loads(l) for l in LINES]
+    prompt = lambda r: r['instruction'] + ('\n\n' + r['input'] if r['input'] else '')
+    turns = lambda r: [{'from': 'human', 'value': prompt(r)}, {'from': 'gpt', 'value': r['output']}]
+    share = [dict(id=f's{i}', conversations=turns(r)) for i, r in enumerate(rows)]
+    (tmp_path/'share.json').write_text(json.dumps(share, indent=1, ensure_ascii=False), encoding='utf-8')
+    msgs = [dict(messages=[dict(role='system', content='Be brief.'), dict(role='user', content=prompt(r)),
+                           dict(role='assistant', content=r['output'])], source=i) for i, r in enumerate(rows)]
+    pd.DataFrame(msgs).to_parquet(tmp_path/'msgs.parquet')
+    pd.DataFrame(dict(prompt=[prompt(r) for r in rows], response=[r['output'] for r in rows])).to_csv(tmp_path/'pr.csv',
+                                                                                                     index=False)
+
+
+@pytest.mark.parametrize('name', ['share.json', 'msgs.parquet', 'pr.csv'])
+def test_other_formats_come_back_in_their_own(tmp_path, name):
+    from igds.owndata import load_rows
+    _formats(tmp_path)
+    assert igds_run(tmp_path/'out', '--method', 'random', '--budget', 0.5, data=tmp_path/name) == 0
+    out = tmp_path/'out'/f"selected{Path(name).suffix}"
+    df = pd.read_parquet(tmp_path/'out'/'scores.parquet')
+    src = load_rows(tmp_path/name).rows
+    assert load_rows(out).rows == [src[r] for r in sorted(df[df.selected].row)] and df.selected.sum() == 12

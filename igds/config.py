@@ -128,7 +128,9 @@ class Registry(dict):
 
     def register(self, entry):
         "Add `entry` (a class with a `name`) under its name, after the built-in entries; a class decorator."
-        if entry.__module__ not in self.homes: self.load()  # a user's entry comes after the built-in ones
+        if entry.__module__ not in self.homes:
+            self.load()  # a user's entry comes after the built-in ones, and does not replace one (a notebook that
+            if getattr(self.get(entry.name), '__module__', None) in self.homes: return entry  # defines it again)
         self[entry.name] = entry; return entry
 
     def load(self)->Registry:

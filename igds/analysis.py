@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
-from .config import load_json, jaccard, stable_hash
+from .config import SELECTORS, TASKS, load_json, jaccard, stable_hash
 
 # %% auto #0
-__all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'IGDS_VERSIONS', 'METHOD_ORDER', 'ABLATION_VARIANTS', 'ABLATION_METHODS', 'EXACT_MAX_N',
-           'IGDS_REFS', 'PER_CELL', 'INSTRUMENTS', 'PAGE_TITLES', 'VERSIONED', 'iter_results', 'load_results',
+__all__ = ['LOWER_IS_BETTER', 'IGDS_VERSIONS', 'ABLATION_VARIANTS', 'ABLATION_METHODS', 'EXACT_MAX_N', 'IGDS_REFS', 'PER_CELL',
+           'INSTRUMENTS', 'PAGE_TITLES', 'VERSIONED', 'primary', 'main_methods', 'iter_results', 'load_results',
            'fake_results', 'main_table', 'format_main_table', 'version_methods', 'ablation_table', 'ablation_text',
            'correlation', 'format_correlation', 'distinct_selections', 'load_examples', 'paired_bootstrap',
            'paired_table', 'against_table', 'format_paired_table', 'jaccard_matrix', 'load_selections',
@@ -22,10 +22,16 @@ __all__ = ['PRIMARY', 'LOWER_IS_BETTER', 'IGDS_VERSIONS', 'METHOD_ORDER', 'ABLAT
            'correlation_lines', 'task_files', 'make_figures', 'page_title', 'results_page', 'register_cli']
 
 # %% ../nbs/30_correlation_analysis.ipynb #bf6b008a
-PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
 LOWER_IS_BETTER = ('ref_nll',)
 IGDS_VERSIONS = ('igds-v1', 'igds')  # IGDS of each instrument version: the first (every token counted), the current one
-METHOD_ORDER = ('full', 'random', 'loss', 'ifd', 'zip', 'longest') + IGDS_VERSIONS  # the order of tables and figures
+
+def primary(task:str)->str:
+    "The primary metric of `task`: its class's `primary` (in `TASKS`)."
+    return TASKS.lookup(task, 'task').primary
+
+def main_methods()->tuple:
+    "The methods of the main table and figure, in order: every registered selection method, then IGDS's versions."
+    return tuple(m for m in SELECTORS.names() if m not in IGDS_VERSIONS) + IGDS_VERSIONS
 
 def iter_results(root):
     "(path, contents) of every cell result under `root` (not features.json, stability.json or the per-example files)."
@@ -75,9 +81,9 @@ def fake_results(root, methods=('full', 'random', 'igds'), seeds=(0, 1, 2), task
     for t in tasks:
         for i, m in enumerate(methods):
             for s in seeds:
-                base = {PRIMARY[t]: 10.0, 'ref_nll': 1.5}
+                base = {primary(t): 10.0, 'ref_nll': 1.5}
                 chg = rng.normal(0.1*i, 0.05)
-                after = {PRIMARY[t]: 10.0 + 20*chg + rng.normal(0, 0.5), 'ref_nll': 1.5 - chg - rng.normal(0, 0.01)}
+                after = {primary(t): 10.0 + 20*chg + rng.normal(0, 0.5), 'ref_nll': 1.5 - chg - rng.normal(0, 0.01)}
                 cell, f = dict(model='fake', task=t, method=m, seed=s, budget=0.5), Path(root)/'fake'/t/f'{m}-b0.5-s{s}.json'
                 if t == 'math':
                     hit = (easy < 0.1 + 0.02*i + rng.normal(0, 0.01)).astype(float)
@@ -97,7 +103,7 @@ def main_table(df:pd.DataFrame, task:Optional[str]=None, metrics:Optional[list]=
     d = df if task is None else df[df.task == task]
     if d.empty: raise ValueError(f"no results for task {task!r}")
     if methods is not None: d = d[d.method.isin(methods)]
-    metrics = metrics or list(dict.fromkeys([PRIMARY[t] for t in d.task.unique()] + ['ref_nll'] +
+    metrics = metrics or list(dict.fromkeys([primary(t) for t in d.task.unique()] + ['ref_nll'] +
                                             (['sel_tokens'] if 'sel_tokens' in d and d.sel_tokens.notna().any() else [])))
     out = []
     for (m, t, me), g in d.groupby(['model', 'task', 'method'], sort=False):
@@ -113,7 +119,7 @@ def main_table(df:pd.DataFrame, task:Optional[str]=None, metrics:Optional[list]=
         key = list(zip(t.model, t.task))
         t[f'{k}_vs_{ref}_%'] = [100*(v - refm.get(kk, np.nan))/abs(refm.get(kk, np.nan)) if kk in refm.index else np.nan
                                 for v, kk in zip(t[f'{k}_mean'], key)]
-    order = {m: i for i, m in enumerate(methods or METHOD_ORDER)}
+    order = {m: i for i, m in enumerate(methods or main_methods())}
     return t.sort_values(['model', 'task', 'method'], key=lambda s: s.map(order).fillna(99) if s.name == 'method' else s,
                          kind='stable').reset_index(drop=True)
 
@@ -150,7 +156,7 @@ def ablation_table(df:pd.DataFrame, task:Optional[str]=None, igds:str='igds')->p
 
 def ablation_text(df:pd.DataFrame)->str:
     "One ablation table per task and IGDS version that has ablation cells, each against its own version's IGDS."
-    return '\n\n'.join(format_main_table(ablation_table(df, t, v), ref=v) for t in PRIMARY for v in IGDS_VERSIONS
+    return '\n\n'.join(format_main_table(ablation_table(df, t, v), ref=v) for t in TASKS.names() for v in IGDS_VERSIONS
                        if df[df.task == t].method.isin(version_methods(v)[1:]).any())
 
 # %% ../nbs/30_correlation_analysis.ipynb #4261deb9
@@ -158,7 +164,7 @@ def _zs(x): x = np.asarray(x, float); s = x.std(ddof=1); return (x - x.mean())/s
 
 def _gain(g:pd.DataFrame, task:str, metric:Optional[str]=None)->np.ndarray:
     "The gain column of `metric` (the task's primary one by default), signed so that larger is better."
-    m = metric or PRIMARY[task]
+    m = metric or primary(task)
     return g[f'gain_{m}'].to_numpy(float) * (-1 if m in LOWER_IS_BETTER else 1)
 
 def _residual(v:np.ndarray, z:np.ndarray)->np.ndarray:
@@ -270,7 +276,7 @@ def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]
     """Method `a` − method `b` on the same test examples (every seed of each): the difference, its 95 % interval and p.
     Each bootstrap draw resamples the test examples and, where a method has several seeds and `resample_seeds`, its
     seeds too: the interval then covers the fine-tuning seed's noise as well as the test set's."""
-    metric = metric or PRIMARY[task]
+    metric = metric or primary(task)
     pick = lambda m: [r for (mo, t, me, bu, s), r in sorted(examples.items(), key=lambda kv: kv[0][-1])
                       if t == task and me == m and bu == budget and (model is None or mo == model)]
     ra, rb = pick(a), pick(b)
@@ -295,10 +301,10 @@ def paired_table(examples:dict, task:str, ref:str='random', metrics:Optional[lis
                  **kw)->pd.DataFrame:
     "`paired_bootstrap` of every method against `ref`, for each metric (the task's primary one and the reference NLL)."
     have = sorted({k[2] for k in examples if k[1] == task})
-    order = [m for m in dict.fromkeys(METHOD_ORDER + ABLATION_METHODS) if m in have]
+    order = [m for m in dict.fromkeys(main_methods() + ABLATION_METHODS) if m in have]
     methods = [m for m in (methods or order + sorted(set(have) - set(order))) if m != ref]
     if ref not in have: raise ValueError(f"no per-example records of {ref!r} on {task!r}")
-    rows = [paired_bootstrap(examples, task, m, ref, k, **kw) for k in (metrics or [PRIMARY[task], 'ref_nll']) for m in methods]
+    rows = [paired_bootstrap(examples, task, m, ref, k, **kw) for k in (metrics or [primary(task), 'ref_nll']) for m in methods]
     return pd.DataFrame(rows)
 
 IGDS_REFS = ('random', 'longest', 'igds-v1')  # the current IGDS against chance, length alone and the first instrument
@@ -307,7 +313,7 @@ def against_table(examples:dict, task:str, a:str='igds', refs:Sequence[str]=IGDS
                   **kw)->pd.DataFrame:
     "`paired_bootstrap` of `a` against each of `refs` that has per-example records on `task`, for each metric."
     have = {k[2] for k in examples if k[1] == task and kw.get('model') in (None, k[0])}
-    mets = metrics or [PRIMARY[task], 'ref_nll']
+    mets = metrics or [primary(task), 'ref_nll']
     return pd.DataFrame([paired_bootstrap(examples, task, a, b, k, **kw) for k in mets for b in refs if b in have])
 
 def format_paired_table(t:pd.DataFrame)->str:
@@ -338,7 +344,7 @@ def selection_overlap(sels:dict, model:str, task:str)->pd.DataFrame:
     by = {}
     for (mo, t, m, b, s), ids in sels.items():
         if (mo, t) == (model, task): by.setdefault(m, {})[s] = ids
-    names = list(dict.fromkeys(m for m in METHOD_ORDER + tuple(sorted(by)) if m in by))
+    names = list(dict.fromkeys(m for m in main_methods() + tuple(sorted(by)) if m in by))
     def j(a, b):
         common = sorted(set(by[a]) & set(by[b]))
         return float(np.mean([jaccard(by[a][s], by[b][s]) for s in common])) if common else np.nan
@@ -355,7 +361,7 @@ def selection_table(df:pd.DataFrame, sels:dict, model:str, task:str)->pd.DataFra
     ov = selection_overlap(sels, model, task)
     for ref in ('random',) + IGDS_VERSIONS:
         if ref in ov: t[f'jaccard_{ref}'] = ov[ref].reindex(t.index)
-    return t.reindex([m for m in dict.fromkeys(METHOD_ORDER + tuple(sorted(t.index))) if m in t.index])
+    return t.reindex([m for m in dict.fromkeys(main_methods() + tuple(sorted(t.index))) if m in t.index])
 
 def format_selection_table(t:pd.DataFrame, label:str='')->str:
     "The table as text (– where a value does not apply, such as ρ for methods without scores)."
@@ -375,7 +381,7 @@ def _color(method:str)->str:
 def method_order(present)->list:
     "The methods in `present`, in the order of tables and figures: the main methods, the ablations, then any other alphabetically."
     present = set(present)
-    return [m for m in dict.fromkeys(METHOD_ORDER + ABLATION_METHODS + tuple(sorted(present))) if m in present]
+    return [m for m in dict.fromkeys(main_methods() + ABLATION_METHODS + tuple(sorted(present))) if m in present]
 
 def _style(i:int)->dict:
     "The i-th series' colour and marker: 10 colours × 3 markers, so no two of 30 look alike."
@@ -401,7 +407,7 @@ def plot_main(df:pd.DataFrame, task:Optional[str]=None, path='figures/main.png',
     if model: d = d[d.model == model]
     order = list(dict.fromkeys(methods or [])) or method_order(d.method)
     cols = [(t, [m for m in order if m in set(d[d.task == t].method)]) for t in dict.fromkeys(d.task)]
-    key = lambda t, r: PRIMARY[t] if r is None else r
+    key = lambda t, r: primary(t) if r is None else r
     has = lambda t, r: key(t, r) in d and d[d.task == t][key(t, r)].notna().any()
     rows = [r for r in (metrics or (None, 'ref_nll')) if any(has(t, r) for t, _ in cols)]
     w = [max(len(ms), 3) for _, ms in cols]  # a panel's width follows its number of methods
@@ -443,7 +449,7 @@ def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', 
         ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}, "
                      f"n = {c['n']} distinct selections of {int(d.n_cells.sum())} cells", fontsize=8)
     ax.set_xlabel("Δ mean activation of F* (after − before)")
-    ax.set_ylabel(('− Δ ' if (metric or PRIMARY[task]) in LOWER_IS_BETTER else 'gain in ') + (metric or PRIMARY[task]))
+    ax.set_ylabel(('− Δ ' if (metric or primary(task)) in LOWER_IS_BETTER else 'gain in ') + (metric or primary(task)))
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)  # outside: no point hidden
     return _save(fig, path)
 
@@ -506,7 +512,7 @@ def plot_delta_alpha(features:dict, path='figures/delta_alpha.png', title:str=''
 # %% ../nbs/30_correlation_analysis.ipynb #6323b274
 def per_task_text(df:pd.DataFrame, table, ref:str='full')->str:
     "One table per task, each with its own primary metric (`table(df, task)`), in the order math, summarization, translation."
-    return '\n\n'.join(format_main_table(table(df, t), ref) for t in PRIMARY if t in set(df.task))
+    return '\n\n'.join(format_main_table(table(df, t), ref) for t in TASKS.names() if t in set(df.task))
 
 PER_CELL = 'each cell (seeds that share a selection counted apart)'
 
@@ -518,7 +524,7 @@ def correlation_lines(df:pd.DataFrame)->list:
     both); then the same pooled over tasks."""
     ds = distinct_selections(df); lines, sel = [], ds[ds.method != 'full']
     for t in df.task.unique():
-        for m in (PRIMARY[t], 'ref_nll'):
+        for m in (primary(t), 'ref_nll'):
             if f'gain_{m}' not in df or not df[df.task == t][f'gain_{m}'].notna().any(): continue
             lines.append(format_correlation(c := correlation(ds, t, m), f'{t}, {m}, each distinct selection once: '))
             lines.append(format_correlation(correlation(df, t, m), f'{t}, {m}, {PER_CELL}: '))
@@ -550,7 +556,7 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
     "Every table and figure that the results in `results` allow, into `figures`; the files written."
     from igds.config import atomic_write
     df = load_results(results); figures = Path(figures); out = []
-    text = per_task_text(df, lambda d, t: main_table(d, t, methods=[m for m in METHOD_ORDER if m in set(d.method)]))
+    text = per_task_text(df, lambda d, t: main_table(d, t, methods=[m for m in main_methods() if m in set(d.method)]))
     out.append(atomic_write(figures/'main_table.txt', text + '\n')); echo(text)
     ablations = [m for v in IGDS_VERSIONS for m in version_methods(v)[1:]]
     abl_tasks = df[df.task.isin(df[df.method.isin(ablations)].task)]  # the tasks that have ablation cells
@@ -583,7 +589,7 @@ def make_figures(results='figures/results', figures='figures', echo=print)->list
         text = format_selection_table(selection_table(df, sels, mo, t), f'{mo}, {t}: what each selection favoured\n'); tag = f'{mo}_{t}'
         out.append(atomic_write(figures/f'selection_{tag}.txt', text + '\n')); echo('\n' + text)
         out.append(plot_overlap(selection_overlap(sels, mo, t), figures/f'overlap_{tag}.png', f'{tag} '))
-    out.append(plot_main(df[df.method.isin(METHOD_ORDER)], None, figures/'main.png'))
+    out.append(plot_main(df[df.method.isin(main_methods())], None, figures/'main.png'))
     if not abl_tasks.empty:
         out.append(plot_main(abl_tasks[abl_tasks.method.isin(ABLATION_METHODS)], None, figures/'ablations.png', methods=ABLATION_METHODS))
     for t in df.task.unique():

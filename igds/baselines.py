@@ -8,6 +8,7 @@ import zlib
 from typing import Optional
 import numpy as np
 import torch
+from .config import SELECTORS
 from .models import final_hidden, token_logprobs
 from .select import ScoreSelector, score_pool, as_dataset, model_fingerprint, tokenizer_fingerprint, _rows
 from .tasks import encode, collate
@@ -17,6 +18,7 @@ __all__ = ['Full', 'Random', 'response_alone', 'response_ce', 'CEScorer', 'Loss'
            'compression_ratio', 'zip_select', 'ZIP', 'Longest']
 
 # %% ../nbs/13_baselines.ipynb #d6d97750
+@SELECTORS.register
 class Full(ScoreSelector):
     "Every example (full-data fine-tuning)."
     name = 'full'
@@ -28,10 +30,13 @@ class Full(ScoreSelector):
         self.info.update(n_selected=len(pool), note='full keeps the whole pool whatever the budget')
         return list(as_dataset(pool)['id'])
 
+@SELECTORS.register
 class Random(ScoreSelector):
     "A uniform random subset, seeded; it reads no tokens, so it may draw an example whose response is cut away."
     name = 'random'
     def __init__(self, seed:int=0): super().__init__(); self.seed = seed
+    @classmethod
+    def build(cls, cfg, **_)->Random: return cls(cfg.seed)
     def score(self, pool)->np.ndarray: return np.random.default_rng(self.seed).random(len(pool))
 
 # %% ../nbs/13_baselines.ipynb #8bcf1092
@@ -67,9 +72,10 @@ class CEScorer:
                           desc=f'CE {mode}')[:, 0]
 
 # %% ../nbs/13_baselines.ipynb #120ab565
+@SELECTORS.register
 class Loss(ScoreSelector):
     "Keep the examples whose response loss given the prompt is highest (or lowest); those with no response token left are last."
-    name = 'loss'
+    name, needs = 'loss', ('model', 'tokenizer')
     nan_last = True  # a response cut away by truncation has no loss (and nothing to train on)
     def __init__(self, model, tokenizer, direction:str='highest', max_length:Optional[int]=512, batch_size:int=8, cache_dir=None,
                  progress:bool=True, chunk_size:int=1024):
@@ -77,6 +83,9 @@ class Loss(ScoreSelector):
         if direction not in ('highest', 'lowest'): raise ValueError(f"direction must be 'highest' or 'lowest', got {direction!r}")
         self.direction, self.ce = direction, CEScorer(model, tokenizer, max_length, batch_size, cache_dir, progress, chunk_size)
         self.tok, self.max_length = tokenizer, max_length
+    @classmethod
+    def build(cls, cfg, *, model, tokenizer, max_length, cache_dir, progress, **_)->Loss:
+        return cls(model, tokenizer, cfg.loss_direction, max_length, cfg.batch_size, cache_dir, progress)
     def score(self, pool)->np.ndarray: "Mean response CE given the prompt."; return self.ce(pool, 'cond')
     def order(self, pool, scores, k):
         return np.argsort(-scores if self.direction == 'highest' else scores, kind='stable')
@@ -87,14 +96,18 @@ def ifd_order(ifd:np.ndarray, k:int)->tuple:
     ok, rest = np.flatnonzero(ifd < 1), np.flatnonzero(ifd >= 1)
     return np.concatenate([ok[np.argsort(-ifd[ok], kind='stable')], rest[np.argsort(ifd[rest], kind='stable')]]), len(ok)
 
+@SELECTORS.register
 class IFD(ScoreSelector):
     "Cherry LLM's IFD: keep the highest IFD below 1; examples with no response token left are last."
-    name = 'ifd'
+    name, needs = 'ifd', ('model', 'tokenizer')
     nan_last = True  # a response cut away by truncation has no IFD (and nothing to train on)
     def __init__(self, model, tokenizer, max_length:Optional[int]=512, batch_size:int=8, cache_dir=None, progress:bool=True,
                  chunk_size:int=1024):
         super().__init__(); self.ce = CEScorer(model, tokenizer, max_length, batch_size, cache_dir, progress, chunk_size)
         self.tok, self.max_length = tokenizer, max_length
+    @classmethod
+    def build(cls, cfg, *, model, tokenizer, max_length, cache_dir, progress, **_)->IFD:
+        return cls(model, tokenizer, max_length, cfg.batch_size, cache_dir, progress)
     def details(self, pool)->dict:
         "IFD, and the two cross-entropies it is the ratio of."
         c, a = self.ce(pool, 'cond'), self.ce(pool, 'alone')
@@ -136,11 +149,14 @@ def zip_select(texts:list, k:int, k1:int=10000, k2:int=200, k3:int=100)->list:
             sel.add(texts[best])
     return chosen
 
+@SELECTORS.register
 class ZIP(ScoreSelector):
     """ZIP: greedy selection of the least compressible (least redundant) subset. It compresses raw text and has no
     tokenizer, so it does not rank last the examples whose response truncation cuts away (fine-tuning drops them)."""
     name = 'zip'
     def __init__(self, k1:int=10000, k2:int=200, k3:int=100): super().__init__(); self.k = (k1, k2, k3)
+    @classmethod
+    def build(cls, cfg, **_)->ZIP: return cls(cfg.zip_k1, cfg.zip_k2, cfg.zip_k3)
     def score(self, pool)->np.ndarray:
         "Each example's own compression ratio (ZIP's starting state; the selection itself is greedy over sets)."
         pool = as_dataset(pool); return np.array([compression_ratio(zip_text(r)) for r in _rows(pool, 0, len(pool))])
@@ -150,10 +166,14 @@ class ZIP(ScoreSelector):
         return np.array(chosen + [i for i in range(len(texts)) if i not in set(chosen)])
 
 # %% ../nbs/13_baselines.ipynb #de649afc
+@SELECTORS.register
 class Longest(ScoreSelector):
     "The examples with the most trained response tokens (after truncation to `max_length`), ties by pool order."
-    name = 'longest'
-    def __init__(self, tokenizer, max_length:Optional[int]=512): super().__init__(); self.tok, self.max_length = tokenizer, max_length
+    name, needs = 'longest', ('tokenizer',)
+    def __init__(self, tokenizer, max_length:Optional[int]=512):
+        super().__init__(); self.tok, self.max_length = tokenizer, max_length
+    @classmethod
+    def build(cls, cfg, *, tokenizer, max_length, **_)->Longest: return cls(tokenizer, max_length)
     def score(self, pool)->np.ndarray:
         pool = as_dataset(pool)
         return np.array([sum(encode(self.tok, ex, self.max_length)['span']) for ex in _rows(pool, 0, len(pool))], float)

@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_config.ipynb #51413df5
 from __future__ import annotations
-import dataclasses, hashlib, json, os, subprocess, tempfile, typing
+import dataclasses, hashlib, importlib, json, os, subprocess, tempfile, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Literal, Optional, Union, get_args, get_origin
 import yaml
 
 # %% auto #0
-__all__ = ['TOKEN_CLASSES', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write', 'save_json', 'load_json',
-           'save_config', 'load_config', 'ModelConfig', 'TaskConfig', 'SAEConfig', 'RecallConfig', 'FilterConfig',
-           'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'git_sha', 'versions', 'provenance', 'igds_cache']
+__all__ = ['TOKEN_CLASSES', 'SELECTORS', 'TASKS', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write', 'save_json',
+           'load_json', 'save_config', 'load_config', 'Registry', 'ModelConfig', 'TaskConfig', 'SAEConfig',
+           'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'git_sha', 'versions',
+           'provenance', 'igds_cache']
 
 # %% ../nbs/00_config.ipynb #b03ae529
 def _choices(tp):
@@ -119,6 +120,37 @@ def load_config(cls, path):
     if not isinstance(d, dict): raise ValueError(f"{path}: expected a mapping of {cls.__name__} fields")
     return cls.from_dict(d, source=str(path))
 
+# %% ../nbs/00_config.ipynb #ee1e1913
+class Registry(dict):
+    "Named entries of an open set (selection methods, tasks), each registered where it is defined."
+    def __init__(self, kind:str, homes:tuple):
+        super().__init__(); self.kind, self.homes = kind, tuple(homes)  # the modules that register the built-in entries
+
+    def register(self, entry):
+        "Add `entry` (a class with a `name`) under its name, after the built-in entries; a class decorator."
+        if entry.__module__ not in self.homes:
+            self.load()  # a user's entry comes after the built-in ones, and does not replace one (a notebook that
+            if getattr(self.get(entry.name), '__module__', None) in self.homes: return entry  # defines it again)
+        self[entry.name] = entry; return entry
+
+    def load(self)->Registry:
+        "The registry, after importing the modules that register the built-in entries."
+        for m in self.homes: importlib.import_module(m)
+        return self
+
+    def names(self)->list: "Every registered name (the built-ins loaded first), in the order they registered."; return list(self.load())
+
+    def check(self, name:str, field:str)->str:
+        "`name` if it is registered, else an error naming `field` and the registered names."
+        if name not in self: self.load()
+        if name not in self: raise ValueError(f"{field}={name!r} is not one of {list(self)} (the registered {self.kind}s)")
+        return name
+
+    def lookup(self, name:str, field:str='name'): "The entry registered as `name`."; return self[self.check(name, field)]
+
+SELECTORS = Registry('selection method', ('igds.select', 'igds.baselines'))  # IGDS and the baselines
+TASKS = Registry('task', ('igds.tasks',))
+
 # %% ../nbs/00_config.ipynb #5eacbb41
 @dataclass(frozen=True)
 class ModelConfig(Config):
@@ -133,7 +165,7 @@ class ModelConfig(Config):
 @dataclass(frozen=True)
 class TaskConfig(Config):
     "Which task, where its data comes from, and the sizes of the splits of `method.md` §2."
-    name:Literal['math','summarization','translation']='math' # task
+    name:str='math' # task: a name registered in `TASKS` (math, summarization, translation)
     source:Literal['auto','local','hub','samples']='auto' # auto: `data_dir` if given, else the samples in `data/`
     data_dir:Optional[str]=None # a folder in the layout of ../shared/data (or the task's own folder)
     pool_size:int=1000 # examples in the selection pool
@@ -146,6 +178,7 @@ class TaskConfig(Config):
     src_lang:str='de' # translation: source language
     tgt_lang:str='en' # translation: target language
     def validate(self):
+        TASKS.check(self.name, 'TaskConfig.name')
         for n in ('pool_size', 'probe_size', 'dev_select_size', 'dev_check_size'):
             if getattr(self, n) < 0: raise ValueError(f"TaskConfig.{n} must be >= 0, got {getattr(self, n)}")
         if self.test_size is not None and self.test_size <= 0: raise ValueError("TaskConfig.test_size must be > 0 or None")
@@ -234,7 +267,7 @@ class FilterConfig(Config):
 @dataclass(frozen=True)
 class SelectConfig(Config):
     "A selection method and its budget; the FRS options of `method.md` §3 and the baselines of §5."
-    method:Literal['igds','full','random','loss','ifd','zip','longest']='igds' # selector
+    method:str='igds' # selector: a name registered in `SELECTORS` (igds, full, random, loss, ifd, zip, longest)
     budget:float=0.5 # share of the pool (0, 1], or a count > 1
     seed:int=0 # random: the sampling seed
     frs_reduce:Literal['sum','mean']='mean' # FRS over the counted tokens: mean (measured: the sum tracks length) or sum (paper)
@@ -247,6 +280,7 @@ class SelectConfig(Config):
     zip_k3:int=100 # ZIP stage-3 batch
     batch_size:int=8 # examples per forward
     def validate(self):
+        SELECTORS.check(self.method, 'SelectConfig.method')
         if not self.budget > 0: raise ValueError(f"SelectConfig.budget must be > 0, got {self.budget}")
         if self.budget > 1 and self.budget != int(self.budget):
             raise ValueError(f"SelectConfig.budget: a count must be a whole number, got {self.budget}")

@@ -12,26 +12,23 @@ from typing import Optional
 import numpy as np
 import torch
 from .config import (ModelConfig, TaskConfig, SAEConfig, RecallConfig, FilterConfig, SelectConfig, FinetuneConfig,
-                         EvalConfig, save_json, load_json, stable_hash, provenance)
+                         EvalConfig, SELECTORS, save_json, load_json, stable_hash, provenance)
 from .models import get_spec, resid_at, model_tag
 from .tasks import encode, collate, get_task
 
 # %% auto #0
-__all__ = ['METHODS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
-           'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'null_pool', 'task_features', 'live_features',
-           'cell_features', 'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll', 'base_activation',
-           'select_cell', 'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell', 'grid_cells',
-           'cell_params', 'repo_root', 'template', 'cell_lock', 'cell_status', 'example_record', 'fill_examples',
-           'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell', 'git_commit', 'run_figures', 'run_grid',
-           'cell_seconds', 'once_seconds', 'estimate_seconds', 'stages_on_disk', 'cell_estimates', 'dry_listing',
-           'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli', 'attempt_record', 'note_attempt',
-           'with_attempts']
+__all__ = ['VARIANTS', 'MAIN_METHODS', 'ABLATIONS', 'GEN_PARTIAL', 'PROFILE_KEYS', 'PRESETS', 'SHARED_CALLS', 'ATTEMPTS',
+           'grid_methods', 'method_spec', 'cell_name', 'cell_configs', 'cell_sae', 'null_pool', 'task_features',
+           'live_features', 'cell_features', 'task_stability', 'fstar_activation', 'base_eval', 'full_test_nll',
+           'base_activation', 'select_cell', 'selection_profile', 'write_metrics', 'fstar_record', 'fill_fstar', 'Cell',
+           'grid_cells', 'cell_params', 'repo_root', 'template', 'cell_lock', 'cell_status', 'example_record',
+           'fill_examples', 'fill_profiles', 'shared_seconds', 'fill_shared', 'run_cell', 'git_commit', 'run_figures',
+           'run_grid', 'cell_seconds', 'once_seconds', 'estimate_seconds', 'stages_on_disk', 'cell_estimates',
+           'dry_listing', 'cells_from_args', 'run_grid_cli', 'run_demo', 'register_cli', 'attempt_record',
+           'note_attempt', 'with_attempts']
 
 # %% ../nbs/40_grid.ipynb #7bf48b53
-METHODS = {
-    'full': dict(select=dict(method='full')), 'random': dict(select=dict(method='random')),
-    'loss': dict(select=dict(method='loss')), 'ifd': dict(select=dict(method='ifd')), 'zip': dict(select=dict(method='zip')),
-    'igds': dict(select=dict(method='igds')), 'longest': dict(select=dict(method='longest')),
+VARIANTS = {  # grid methods layered on a registered selection method
     'igds-sum': dict(select=dict(method='igds', frs_reduce='sum')),  # the paper's sum over tokens (the default is the mean)
     'igds-nofilter': dict(select=dict(method='igds'), features='candidates'),
     'igds-randfeat': dict(select=dict(method='igds'), features='random'),
@@ -43,15 +40,21 @@ def _v1(select:dict, **kw)->dict:
     return dict(recall=dict(classes='all', tiebreak='strength'), filter=dict(classes='all', keep_rule='positive'),
                 select=dict(dict(method='igds', classes='all', frs_reduce='sum'), **select), **kw)
 
-METHODS.update({'igds-v1': _v1({}), 'igds-v1-mean': _v1(dict(frs_reduce='mean')), 'igds-v1-nofilter': _v1({}, features='candidates'),
-                'igds-v1-randfeat': _v1({}, features='random'), 'igds-v1-norecall': _v1({}, features='random-candidates')})
+VARIANTS.update({'igds-v1': _v1({}), 'igds-v1-mean': _v1(dict(frs_reduce='mean')), 'igds-v1-nofilter': _v1({}, features='candidates'),
+                 'igds-v1-randfeat': _v1({}, features='random'), 'igds-v1-norecall': _v1({}, features='random-candidates')})
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
 ABLATIONS = ('igds', 'igds-norecall', 'igds-nofilter', 'igds-randfeat', 'igds-sum', 'longest')
 
+def grid_methods()->list:
+    "Every grid method: each selection method registered in `SELECTORS`, then the variants."
+    return SELECTORS.names() + list(VARIANTS)
+
 def method_spec(name:str)->dict:
     "What a grid method changes: `select`, `recall`, `filter` (config fields) and `features` (the feature set the FRS uses)."
-    if name not in METHODS: raise ValueError(f"unknown method {name!r}: known methods are {list(METHODS)}")
-    return {'features': 'fstar', 'recall': {}, 'filter': {}, **METHODS[name]}
+    if name in VARIANTS: spec = VARIANTS[name]
+    elif name in SELECTORS.load(): spec = dict(select=dict(method=name))
+    else: raise ValueError(f"unknown method {name!r}: known methods are {grid_methods()}")
+    return {'features': 'fstar', 'recall': {}, 'filter': {}, **spec}
 
 # %% ../nbs/40_grid.ipynb #905ecdb9
 def cell_name(method:str, budget:float, seed:int)->str: "`<method>-b<budget>-s<seed>`."; return f"{method}-b{budget:g}-s{seed}"
@@ -135,8 +138,8 @@ def live_features(recall_dir)->np.ndarray:
     return np.flatnonzero(feature_freq(load_stats(Path(recall_dir)/'stats-probe'), 'example') > 0)
 
 def cell_features(C, tf:dict, model=None, tokenizer=None, sae=None, splits=None):
-    "The features the cell's FRS uses: F*'s `features.json`, or the ablation's list of ids (None for a baseline)."
-    if C.select.method != 'igds': return None
+    "The features the cell's FRS uses: F*'s `features.json`, or the ablation's list of ids (None for a method that uses none)."
+    if 'features' not in SELECTORS.lookup(C.select.method).needs: return None
     if C.features == 'fstar': return tf['features']
     if C.features == 'candidates': return [c['id'] for c in tf['candidates']]
     live = live_features(tf['recall_dir']); rng = np.random.default_rng(C.seed)
@@ -230,7 +233,7 @@ def select_cell(C, model, tokenizer, sae, features, splits)->list:
     "Score the pool with the cell's method and keep its budget; `selection.json` and `scores.parquet` in the cell folder."
     from igds.select import get_selector, load_features, write_selection
     from igds.config import FilterConfig
-    fs = load_features(features, layer=C.layer) if C.select.method == 'igds' else None
+    fs = load_features(features, layer=C.layer) if 'features' in SELECTORS.lookup(C.select.method).needs else None
     settings = dict(select=C.select.to_dict(), model=C.model.name, layer=C.layer, task=C.task.to_dict(), max_length=C.max_length,
                     features=fs.hash() if fs else None, grid_method=C.method, sae=str(C.sae))
     f, pool = C.dir/'selection.json', splits['pool']
@@ -725,7 +728,7 @@ def register_cli(sub):
     p.add_argument('--preset', default='cpu-small', choices=list(PRESETS), help='sizes and default lists')
     p.add_argument('--models', default=None, help='comma-separated (default: the preset\'s)')
     p.add_argument('--tasks', default=None, help='comma-separated: math,summarization,translation')
-    p.add_argument('--methods', default=None, help=f'comma-separated, of {list(METHODS)}')
+    p.add_argument('--methods', default=None, help=f'comma-separated, of {grid_methods()}')
     p.add_argument('--seeds', default=None, help='comma-separated fine-tuning seeds (default: the preset\'s)')
     p.add_argument('--budget', type=float, default=None, help='share of the pool kept (default 0.5)')
     p.add_argument('--data-dir', default=None, help="data folder (default: the preset's)")

@@ -16,11 +16,11 @@ from .models import edit_resid, resid_at, hidden_from_resid, generate, token_log
 from .tasks import encode, collate, class_mask, format_prompt, stop_strings, data_args
 
 # %% auto #0
-__all__ = ['DELTAS', 'PRIMARY', 'NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'feature_acts', 'amplify_edit',
-           'amplify', 'feature_edit', 'DevCache', 'loglik', 'read_deltas', 'delta_vectors', 'deltas', 'deltas_naive',
-           'task_score', 'deltas_task', 'delta_stats', 'draw_null', 'null_threshold', 'dev_live', 'probe_live',
-           'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'alpha_sweep', 'check', 'filter_features',
-           'feature_max', 'topk_overlap', 'probe_splits', 'overlap_table', 'memo_filter', 'stability', 'stats_recall',
+__all__ = ['DELTAS', 'NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'feature_acts', 'amplify_edit', 'amplify',
+           'feature_edit', 'DevCache', 'loglik', 'read_deltas', 'delta_vectors', 'deltas', 'deltas_naive', 'task_score',
+           'deltas_task', 'delta_stats', 'draw_null', 'null_threshold', 'dev_live', 'probe_live', 'NoFeatureError',
+           'keep_flags', 'passes', 'keep_features', 'alpha_sweep', 'check', 'filter_features', 'feature_max',
+           'topk_overlap', 'probe_splits', 'overlap_table', 'memo_filter', 'stability', 'stats_recall',
            'stability_records', 'filter_settings', 'run_filter', 'find_candidates', 'read_candidates', 'load_sae_for',
            'run_filter_cli', 'register_cli']
 
@@ -212,8 +212,6 @@ def deltas_naive(model, tokenizer, sae, examples, layer:int, features:Sequence[i
     return out
 
 # %% ../nbs/11_interventional_filtering.ipynb #31a7ca39
-PRIMARY = {'math': 'exact_match', 'summarization': 'rougeL', 'translation': 'chrf'}
-
 def task_score(model, tokenizer, task, examples, layer:int, edit:Optional[Callable]=None, max_new_tokens:Optional[int]=None,
                batch_size:int=8)->float:
     "The task's primary metric on `examples`, generating with `edit` applied at `layer` (None: the plain model)."
@@ -221,7 +219,7 @@ def task_score(model, tokenizer, task, examples, layer:int, edit:Optional[Callab
     run = lambda: generate(model, tokenizer, prompts, max_new_tokens or task.max_new_tokens, batch_size,
                            stop_strings(tokenizer), progress=False)
     with (amplify(model, tokenizer, layer, edit) if edit else contextlib.nullcontext()): preds = run()
-    return task.metric(preds, [ex['references'] for ex in examples])[PRIMARY[task.name]]
+    return task.metric(preds, [ex['references'] for ex in examples])[task.primary]
 
 def deltas_task(model, tokenizer, sae, task, examples, layer:int, features:Sequence[int], cfg:FilterConfig=FilterConfig(),
                 max_probe:Optional[dict]=None, median_norm=None, max_new_tokens:Optional[int]=None, progress:bool=True)->dict:

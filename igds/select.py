@@ -10,17 +10,17 @@ from pathlib import Path
 from typing import Callable, Optional, Protocol, Sequence, runtime_checkable, get_args, get_type_hints
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import SelectConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash, igds_cache, atomic_write
 from .models import resid_at, load_model, get_spec, n_layers, model_tag
 from .tasks import encode, collate, get_task, make_splits, data_args
-from .config import TOKEN_CLASSES, as_classes
+from .config import TOKEN_CLASSES, SELECTORS, as_classes
 
 # %% auto #0
-__all__ = ['COLUMNWISE', 'NEEDS', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector', 'response_cut',
-           'ScoreSelector', 'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint',
-           'FeatureSet', 'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'feature_stats',
-           'class_sums', 'class_mass', 'probe_max', 'probe_mean', 'frs_from_stats', 'token_activations', 'explain',
+__all__ = ['COLUMNWISE', 'budget_count', 'as_dataset', 'check_pool', 'check_scores', 'Selector', 'response_cut', 'ScoreSelector',
+           'subset', 'is_main_process', 'score_pool', 'model_fingerprint', 'tokenizer_fingerprint', 'FeatureSet',
+           'load_features', 'sae_arch', 'encode_features', 'random_sae', 'FRS', 'token_activations', 'explain',
            'explain_html', 'get_selector', 'run_dir', 'find_features', 'write_selection', 'run_select', 'register_cli']
 
 # %% ../nbs/12_resonant_selection.ipynb #59a3486c
@@ -71,7 +71,8 @@ def check_scores(scores, ids:list)->np.ndarray:
 @runtime_checkable
 class Selector(Protocol):
     "What IGDS and every baseline implement."
-    name:str
+    name:str  # the method's name in `SelectConfig.method`, the CLI and the grid
+    needs:tuple  # what `get_selector` must be given: any of 'model', 'tokenizer', 'sae', 'features'
     def score(self, pool)->np.ndarray: ...
     def select(self, pool, budget)->list: ...
 
@@ -82,10 +83,14 @@ def response_cut(tokenizer, pool, max_length:Optional[int]=None)->np.ndarray:
 class ScoreSelector:
     """A selector that keeps the highest scores, ties broken by pool order. With a tokenizer (`tok`), the examples whose
     response truncation to `max_length` cuts away come after all others: fine-tuning has nothing to train on in them."""
-    name = 'score'
+    name, needs = 'score', ()
     tok, max_length = None, None  # the tokenizer and max length the examples are encoded with (None: no response check)
     nan_last = False  # True: a NaN score means nothing could be scored (a response cut away by truncation): ranked last
     def __init__(self): self.info = {}
+    @classmethod
+    def build(cls, cfg:SelectConfig, **given)->ScoreSelector:
+        "The selector for `cfg`, from what `get_selector` was `given` (its keyword arguments); this one needs none."
+        return cls()
     def cut(self, pool)->np.ndarray:
         "Which examples keep no response token (all False for a selector without a tokenizer)."
         return np.zeros(len(pool), bool) if self.tok is None else response_cut(self.tok, pool, self.max_length)
@@ -243,13 +248,15 @@ def random_sae(d_in:int=64, d_sae:int=256, arch:str='jumprelu', seed:int=0, hook
     return _random_sae(d_in, d_sae, seed=seed, hook=hook, arch=arch, threshold=threshold, k=k, bias=True)
 
 # %% ../nbs/12_resonant_selection.ipynb #402a0a73
+@SELECTORS.register
 class FRS(ScoreSelector):
     "IGDS: keep the examples with the highest Feature-Resonant Score."
-    name = 'igds'
-    def __init__(self, model, tokenizer, sae, features, cfg:SelectConfig=SelectConfig(), layer:Optional[int]=None,
+    name, needs = 'igds', ('model', 'tokenizer', 'sae', 'features')
+    def __init__(self, model, tokenizer, sae, features, cfg:Optional[SelectConfig]=None, layer:Optional[int]=None,
                  max_length:Optional[int]=512, cache_dir=None, probe=None, progress:bool=True, chunk_size:int=1024):
         super().__init__()
-        self.model, self.tok, self.sae, self.cfg, self.max_length = model, tokenizer, sae, cfg, max_length
+        self.model, self.tok, self.sae, self.max_length = model, tokenizer, sae, max_length
+        self.cfg = cfg if cfg is not None else SelectConfig()
         self.chunk_size = chunk_size
         self.layer = layer if layer is not None else getattr(features, 'layer', None)
         self.fs = load_features(features, layer=self.layer)
@@ -262,60 +269,67 @@ class FRS(ScoreSelector):
         self.W = sae.W_enc[:, self.cols].detach().contiguous() if sae_arch(sae) in COLUMNWISE else None
         self.cache_dir, self.progress, self.probe = cache_dir, progress, probe
         self._probe_stats = None
+    @classmethod
+    def build(cls, cfg, *, model, tokenizer, sae, features, layer, max_length, cache_dir, probe, progress, **_)->FRS:
+        return cls(model, tokenizer, sae, features, cfg, layer, max_length, cache_dir, probe, progress)
 
 # %% ../nbs/12_resonant_selection.ipynb #bedcd720
-def _frs_prepare(self, ex): return encode(self.tok, ex, self.max_length)
+@patch
+def prepare(self:FRS, ex): return encode(self.tok, ex, self.max_length)
 
+@patch
 @torch.no_grad()
-def _frs_acts(self, b:dict)->torch.Tensor:
+def _acts(self:FRS, b:dict)->torch.Tensor:
     dev = self.model.device
     h = resid_at(self.model, b['input_ids'].to(dev), b['attention_mask'].to(dev), self.layer)
     return encode_features(self.sae, h, self.cols, self.W).float().cpu()
 
+@patch
 @torch.no_grad()
-def _frs_run(self, encs:list)->np.ndarray:
+def _run(self:FRS, encs:list)->np.ndarray:
     b = collate(encs, self.tok.pad_token_id)
-    a, keep, cls = _frs_acts(self, b), b['keep'].bool(), b['cls']
+    a, keep, cls = self._acts(b), b['keep'].bool(), b['cls']
     out = []
     for k in range(len(TOKEN_CLASSES)):
         m = keep & (cls == k)
         out += [(a*m[..., None]).sum(1), m.sum(1, keepdim=True).float(), (a*m[..., None]).amax(1)]
     return torch.cat(out, 1).double().numpy()
 
-FRS.prepare, FRS._run = _frs_prepare, _frs_run
-
 # %% ../nbs/12_resonant_selection.ipynb #6cf82b3c
-def _frs_key(self)->dict:
+@patch
+def _key(self:FRS)->dict:
     sae = self.sae
     w = torch.cat([self.W.reshape(-1), sae.b_enc[self.cols]]) if self.W is not None else sae.W_enc.reshape(-1)
     h = hashlib.sha256(w.detach().float().cpu().numpy().tobytes())
-    for name in ('threshold', 'b_dec'): 
+    for name in ('threshold', 'b_dec'):
         if hasattr(sae, name): h.update(getattr(sae, name).detach().float().cpu().numpy().tobytes())
     return dict(kind='frs-stats-by-class', model=model_fingerprint(self.model), tok=tokenizer_fingerprint(self.tok), layer=self.layer,
                 features=list(self.fs.ids), sae=[sae_arch(sae), sae.cfg.normalize_activations, h.hexdigest()[:16]],
                 max_length=self.max_length)
 
-def feature_stats(self, pool)->np.ndarray:
+@patch
+def feature_stats(self:FRS, pool)->np.ndarray:
     "Per example and token class (template, content, response): the per-feature sums, the token count, the per-feature maxima."
     pool = as_dataset(pool)
-    return score_pool(pool, self.prepare, self._run, _frs_key(self), self.cfg.batch_size, self.chunk_size, self.cache_dir,
+    return score_pool(pool, self.prepare, self._run, self._key(), self.cfg.batch_size, self.chunk_size, self.cache_dir,
                       progress=self.progress, desc='FRS')
 
-FRS.feature_stats = feature_stats
-
 # %% ../nbs/12_resonant_selection.ipynb #e8a505c0
-def class_sums(self, stats:np.ndarray, classes=None)->tuple:
+@patch
+def class_sums(self:FRS, stats:np.ndarray, classes=None)->tuple:
     "(per-feature sums n × |F*|, token counts n, per-feature maxima n × |F*|) over the token `classes` (default: the config's)."
     k = len(self.fs.ids); w = 2*k + 1
     ix = [TOKEN_CLASSES.index(c) for c in as_classes(self.cfg.classes if classes is None else classes)]
     S = sum(stats[:, i*w:i*w+k] for i in ix); n = sum(stats[:, i*w+k] for i in ix)
     return S, n, np.max([stats[:, i*w+k+1:i*w+w] for i in ix], axis=0)
 
-def class_mass(self, stats:np.ndarray)->dict:
+@patch
+def class_mass(self:FRS, stats:np.ndarray)->dict:
     "{class: each feature's activation summed over the examples of `stats` and the tokens of that class}."
     return {c: self.class_sums(stats, (c,))[0].sum(0) for c in TOKEN_CLASSES}
 
-def _weights(self)->np.ndarray:
+@patch
+def _weights(self:FRS)->np.ndarray:
     k, w = len(self.fs.ids), np.ones(len(self.fs.ids))
     if self.cfg.frs_weight == 'delta':
         if self.fs.delta is None: raise ValueError(f"frs_weight='delta' needs Δ_j for every feature; {self.fs.source} has none")
@@ -328,37 +342,41 @@ def _weights(self)->np.ndarray:
         w = w/mx
     return w
 
-def _probe_stats(self)->np.ndarray:
+@patch
+def probe_stats(self:FRS)->np.ndarray:
+    "`feature_stats` of the probe set (computed once)."
     if self.probe is None: raise ValueError(f"frs_norm={self.cfg.frs_norm!r} needs the probe set: pass probe= to FRS")
     if self._probe_stats is None: self._probe_stats = self.feature_stats(self.probe)
     return self._probe_stats
 
-def probe_max(self)->np.ndarray:
+@patch
+def probe_max(self:FRS)->np.ndarray:
     "Each feature's maximum activation over the probe set (from features.json, else computed on `probe`)."
     if self.fs.probe_max is not None: return np.asarray(self.fs.probe_max)
-    return self.class_sums(_probe_stats(self))[2].max(0)
+    return self.class_sums(self.probe_stats())[2].max(0)
 
-def probe_mean(self)->np.ndarray:
+@patch
+def probe_mean(self:FRS)->np.ndarray:
     "Each feature's mean per-example sum over the probe set, on the counted classes."
-    return self.class_sums(_probe_stats(self))[0].mean(0)
+    return self.class_sums(self.probe_stats())[0].mean(0)
 
-def frs_from_stats(self, stats:np.ndarray, per_feature:bool=False)->np.ndarray:
+@patch
+def frs_from_stats(self:FRS, stats:np.ndarray, per_feature:bool=False)->np.ndarray:
     "The FRS (or its per-feature terms, n × |F*|) from `feature_stats`."
     S, n, _ = self.class_sums(stats)
-    terms = S*_weights(self)
+    terms = S*self._weights()
     if self.cfg.frs_reduce == 'mean':
         with np.errstate(invalid='ignore', divide='ignore'): terms = terms/n[:, None]
     return terms if per_feature else terms.sum(1)
 
-FRS.class_sums, FRS.class_mass, FRS._weights = class_sums, class_mass, _weights
-FRS.probe_max, FRS.probe_mean, FRS.frs_from_stats = probe_max, probe_mean, frs_from_stats
-
 # %% ../nbs/12_resonant_selection.ipynb #353e7dc5
-def _frs_score(self, pool)->np.ndarray:
+@patch
+def score(self:FRS, pool)->np.ndarray:
     "The FRS of every pool example."
     return self.frs_from_stats(self.feature_stats(pool))
 
-def _frs_details(self, pool)->dict:
+@patch
+def details(self:FRS, pool)->dict:
     "Score, counted tokens, tokens per class and each feature's term."
     st = self.feature_stats(pool)
     terms = self.frs_from_stats(st, per_feature=True)
@@ -366,14 +384,12 @@ def _frs_details(self, pool)->dict:
     return dict(score=terms.sum(1), n_tokens=self.class_sums(st)[1], **counts,
                 **{f'f{j}': terms[:, c] for c, j in enumerate(self.fs.ids)})
 
-FRS.score, FRS.details = _frs_score, _frs_details
-
 # %% ../nbs/12_resonant_selection.ipynb #7c28ad91
 @torch.no_grad()
 def token_activations(frs:FRS, example:dict)->dict:
     "Tokens, span, token class, keep mask and the F* activations (tokens × |F*|) of one example."
     e = frs.prepare(example)
-    a = _frs_acts(frs, collate([e], frs.tok.pad_token_id))[0].numpy()
+    a = frs._acts(collate([e], frs.tok.pad_token_id))[0].numpy()
     return dict(tokens=[frs.tok.decode([t]) for t in e['input_ids']], span=np.array(e['span']), cls=np.array(e['cls']),
                 keep=np.array(e['keep'], bool), acts=a)
 
@@ -405,24 +421,14 @@ def explain_html(frs:FRS, example:dict, top:int=3)->str:
     return '\n'.join(lines)
 
 # %% ../nbs/12_resonant_selection.ipynb #c2e5d944
-NEEDS = dict(igds=('model', 'tokenizer', 'sae', 'features'), loss=('model', 'tokenizer'), ifd=('model', 'tokenizer'),
-             full=(), random=(), zip=(), longest=('tokenizer',))
-
 def get_selector(cfg:SelectConfig, model=None, tokenizer=None, sae=None, features=None, layer:Optional[int]=None,
                  max_length:Optional[int]=512, cache_dir=None, probe=None, progress:bool=True)->Selector:
-    "The selector `cfg.method` names, built from `cfg` and whatever it needs."
-    from igds import baselines as B
+    "The selector registered as `cfg.method`, built from `cfg` and whatever it needs."
+    cls = SELECTORS.lookup(cfg.method, 'SelectConfig.method')
     have = dict(model=model, tokenizer=tokenizer, sae=sae, features=features)
-    miss = [n for n in NEEDS[cfg.method] if have[n] is None]
+    miss = [n for n in cls.needs if have[n] is None]
     if miss: raise ValueError(f"method {cfg.method!r} needs {', '.join(miss)}")
-    kw = dict(max_length=max_length, cache_dir=cache_dir, progress=progress, batch_size=cfg.batch_size)
-    if cfg.method == 'igds': return FRS(model, tokenizer, sae, features, cfg, layer, max_length, cache_dir, probe, progress)
-    if cfg.method == 'full': return B.Full()
-    if cfg.method == 'random': return B.Random(cfg.seed)
-    if cfg.method == 'longest': return B.Longest(tokenizer, max_length)
-    if cfg.method == 'loss': return B.Loss(model, tokenizer, cfg.loss_direction, **kw)
-    if cfg.method == 'ifd': return B.IFD(model, tokenizer, **kw)
-    return B.ZIP(cfg.zip_k1, cfg.zip_k2, cfg.zip_k3)
+    return cls.build(cfg, **have, layer=layer, max_length=max_length, cache_dir=cache_dir, probe=probe, progress=progress)
 
 # %% ../nbs/12_resonant_selection.ipynb #222c85b7
 def run_dir(runs, model:str, task:str, cfg:SelectConfig)->Path:
@@ -474,8 +480,8 @@ def run_select(args)->int:
                         zip_k2=args.zip_k2, zip_k3=args.zip_k3, batch_size=args.batch_size)
     tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, pool_size=args.pool_size)
     spec = get_spec(args.model); layer = args.layer if args.layer is not None else (spec.layer if spec else None)
-    feats = None
-    if args.method == 'igds':
+    needs, feats = SELECTORS.lookup(scfg.method, 'SelectConfig.method').needs, None
+    if 'features' in needs:
         feats = load_features(args.features or find_features(args.runs, args.model, args.task, tcfg, layer), args.model,
                               layer)
         layer = layer if layer is not None else feats.layer
@@ -488,9 +494,9 @@ def run_select(args)->int:
             print(f'up to date: {out}/selection.json ({old["n_selected"]} of {old["n_pool"]}); --force redoes it'); return 0
     splits = make_splits(tcfg); pool = splits['pool']
     model = tok = sae = None
-    if NEEDS[scfg.method]:
+    if needs:
         model, tok = load_model(ModelConfig(name=args.model, layer=layer, device=args.device))
-    if scfg.method == 'igds': sae = _load_sae(args, model, layer)
+    if 'sae' in needs: sae = _load_sae(args, model, layer)
     cache = None if args.no_cache else (args.cache_dir or Path(args.runs)/model_tag(args.model)/args.task/'score-cache')
     sel = get_selector(scfg, model, tok, sae, feats, layer, args.max_length or get_task(tcfg).max_length, cache,
                        splits['probe'], progress=is_main_process())
@@ -506,7 +512,7 @@ def register_cli(sub):
     "Add `igds select`."
     d = SelectConfig()
     p = sub.add_parser('select', help='score the pool and keep a budget of it (IGDS or a baseline)', description=run_select.__doc__)
-    p.add_argument('--method', default='igds', choices=list(NEEDS), help='selection method')
+    p.add_argument('--method', default=d.method, choices=SELECTORS.names(), help='selection method (registered in SELECTORS)')
     p.add_argument('--budget', type=float, default=d.budget, help='share of the pool in (0, 1], or a whole count > 1')
     p.add_argument('--seed', type=int, default=d.seed, help='seed of random selection (also names the run folder)')
     data_args(p)

@@ -11,10 +11,10 @@ from typing import Optional, Protocol
 import numpy as np
 import torch
 from datasets import Dataset
-from .config import TaskConfig, TOKEN_CLASSES, as_classes
+from .config import TaskConfig, TASKS, TOKEN_CLASSES, as_classes
 
 # %% auto #0
-__all__ = ['COLUMNS', 'LANGS', 'TASKS', 'SPLITS', 'BASE_PROMPT', 'BASE_STOP', 'repo_data', 'read_jsonl', 'Task', 'MathTask',
+__all__ = ['COLUMNS', 'LANGS', 'SPLITS', 'BASE_PROMPT', 'BASE_STOP', 'repo_data', 'read_jsonl', 'Task', 'MathTask',
            'final_number', 'numbers_equal', 'SummarizationTask', 'TranslationTask', 'get_task', 'make_splits',
            'in_task_prompt', 'generic_text', 'read_generic', 'is_chat', 'format_prompt', 'format_example',
            'stop_strings', 'content_range', 'encode', 'collate', 'class_mask', 'response_nll', 'data_args']
@@ -41,7 +41,7 @@ def read_jsonl(path, fields:tuple=())->list:
 
 # %% ../nbs/02_tasks.ipynb #4a9304d3
 class Task(Protocol):
-    name:str; max_new_tokens:int; max_length:int
+    name:str; primary:str; max_new_tokens:int; max_length:int  # primary: the metric that ranks methods and scores Δ
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset: ...
     def metric(self, predictions:list, references:list)->dict: ...
     def example_stats(self, predictions:list, references:list)->np.ndarray: ...
@@ -79,9 +79,10 @@ def _hub(*args, **kw):
                            f"pass --data-dir with a local copy (the layout of ../shared/data) or use the samples in data/") from e
 
 # %% ../nbs/02_tasks.ipynb #d074f174
+@TASKS.register
 class MathTask(_StatsMetric):
     "GSM8K: solve a grade-school word problem, ending with `#### N`."
-    name, max_new_tokens, max_length, sub = 'math', 256, 512, 'gsm8k'
+    name, primary, max_new_tokens, max_length, sub = 'math', 'exact_match', 256, 512, 'gsm8k'
     def __init__(self, cfg:Optional[TaskConfig]=None): self.cfg = cfg or TaskConfig(name='math')
     def instruction(self, q): return f'Solve the problem. Show your steps and end with "#### <number>".\n\n{q}'
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset:
@@ -116,9 +117,10 @@ def numbers_equal(a:Optional[str], b:Optional[str])->bool:
     except ValueError: return False
 
 # %% ../nbs/02_tasks.ipynb #f2760bb4
+@TASKS.register
 class SummarizationTask(_StatsMetric):
     "DialogSum: summarise a dialogue in one or two sentences; ROUGE against every reference (max)."
-    name, max_new_tokens, max_length, sub = 'summarization', 96, 768, 'dialogsum'
+    name, primary, max_new_tokens, max_length, sub = 'summarization', 'rougeL', 96, 768, 'dialogsum'
     def __init__(self, cfg:Optional[TaskConfig]=None): self.cfg = cfg or TaskConfig(name='summarization')
     def instruction(self, dlg): return f'Summarize the dialogue in one or two sentences.\n\n{dlg}'
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset:
@@ -152,9 +154,10 @@ class SummarizationTask(_StatsMetric):
 # %% ../nbs/02_tasks.ipynb #227b66c7
 LANGS = dict(de='German', en='English', cs='Czech', ru='Russian', zh='Chinese', is_='Icelandic', fr='French', ja='Japanese')
 
+@TASKS.register
 class TranslationTask(_StatsMetric):
     "WMT: translate `src_lang` → `tgt_lang` (de→en by default); BLEU and chrF with sacrebleu."
-    name, max_new_tokens, max_length = 'translation', 128, 512
+    name, primary, max_new_tokens, max_length = 'translation', 'chrf', 128, 512
     def __init__(self, cfg:Optional[TaskConfig]=None):
         self.cfg = cfg or TaskConfig(name='translation'); self.src, self.tgt = self.cfg.src_lang, self.cfg.tgt_lang
     def instruction(self, text):
@@ -213,8 +216,6 @@ class TranslationTask(_StatsMetric):
                 'chrf': float(chrf._compute_score_from_stats(list(total[10:])).score)}
 
 # %% ../nbs/02_tasks.ipynb #c4e54369
-TASKS = {'math': MathTask, 'summarization': SummarizationTask, 'translation': TranslationTask}
-
 def get_task(cfg:TaskConfig|str)->Task:
     "The task for a name or `TaskConfig`; an unknown name lists the known ones."
     if isinstance(cfg, str):

@@ -20,7 +20,8 @@ from .owndata import (DataError, SIZE_RULE, load_rows, to_dataset, read_pool, wr
                           long_examples, rank_last, check_budget, split_sizes, split_rows)
 from .recall import recall_features
 from .intervene import filter_features, NoFeatureError, NULL_RULES
-from .select import NEEDS, get_selector, write_selection, explain_html, token_activations, random_sae
+from .select import get_selector, write_selection, explain_html, token_activations, random_sae
+from .config import SELECTORS
 from .grid import live_features
 
 # %% auto #0
@@ -243,7 +244,7 @@ def select_stage(out, L:Optional[Loaded], scfg:SelectConfig, pool, features, pro
     if (out/'selection.json').exists() and (out/'scores.parquet').exists() and not force:
         old = load_json(out/'selection.json')
         if old.get('settings') == json.loads(json.dumps(settings)): return old
-    needs, ml = NEEDS[scfg.method], settings['max_length']
+    needs, ml = SELECTORS.lookup(scfg.method, 'method').needs, settings['max_length']
     model, tok = (L.model, L.tok) if needs else (None, None)
     sel = get_selector(scfg, model, tok, L.sae if 'sae' in needs else None, features, L and L.layer, ml,
                        out/'score-cache', probe, progress)
@@ -385,7 +386,8 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     s_recall = dict(m, probe=keys['probe'], sae=sae_key(cfg.sae), recall=rcfg.to_dict(),
                     generic=None if generic is None else rows_key(generic))
     s_filter = dict(recall=s_recall, dev_select=keys['dev_select'], dev_check=keys['dev_check'], filter=fcfg.to_dict())
-    s_select = dict(m if NEEDS[scfg.method] else dict(max_length=None), select=scfg.to_dict(), pool=keys['pool'],
+    needs = SELECTORS.lookup(scfg.method, 'method').needs
+    s_select = dict(m if needs else dict(max_length=None), select=scfg.to_dict(), pool=keys['pool'],
                     filter=s_filter if igds else None, data=cfg.to_dict())
     dest, report = selected_path(data['src'], out), out/'report.html'
     if not force and dest.exists() and report.exists() and (out/'selection.json').exists():
@@ -428,7 +430,7 @@ def register_cli(sub):
     p = sub.add_parser('run', help='select from your own instruction file (IGDS or a baseline), with a report',
                        description=cli_run.__doc__)
     p.add_argument('--data', required=True, help=docments(RunConfig)['data'])
-    p.add_argument('--method', default='igds', choices=list(NEEDS), help='selection method (default: igds)')
+    p.add_argument('--method', default='igds', choices=SELECTORS.names(), help='selection method (default: igds)')
     config_args(p, RunConfig, [f for f in RunConfig.__dataclass_fields__ if f not in ('data', 'fmt')])
     p.add_argument('--fmt', default=None, choices=['messages', 'sharegpt', 'alpaca', 'prompt_response'],
                    help='the rows\' format (default: detected from the fields)')

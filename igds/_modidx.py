@@ -588,4 +588,5 @@ d = { 'settings': { 'branch': 'main',
                             'igds.tasks.read_jsonl': ('tasks.html#read_jsonl', 'igds/tasks.py'),
                             'igds.tasks.repo_data': ('tasks.html#repo_data', 'igds/tasks.py'),
                             'igds.tasks.response_nll': ('tasks.html#response_nll', 'igds/tasks.py'),
-                            'igds.tasks.stop_strings': ('tasks.html#stop_strings', 'igds/tasks.py')}}}
+                            'igds.tasks.stop_strings': ('tasks.html#stop_strings', 'igds/tasks.py'),
+                            'igds.tasks.training_sample': ('tasks.html#training_sample', 'igds/tasks.py')}}}

@@ -12,16 +12,15 @@ import numpy as np
 import pandas as pd
 from datasets import Dataset, concatenate_datasets
 from fastcore.docments import docments
-from .config import (Config, ModelConfig, RecallConfig, FilterConfig, SelectConfig, TOKEN_CLASSES, save_json,
-                         load_json, stable_hash, provenance, atomic_write)
+from .config import (Config, ModelConfig, TaskConfig, RecallConfig, FilterConfig, SelectConfig, TOKEN_CLASSES,
+                         SELECTORS, save_json, load_json, stable_hash, provenance, atomic_write)
 from .models import get_spec, load_model
-from .tasks import TASKS, get_task, read_generic
+from .tasks import TASKS, get_task, read_generic, training_sample
 from .owndata import (DataError, SIZE_RULE, load_rows, to_dataset, read_pool, write_selected, drop_overlap,
                           long_examples, rank_last, check_budget, split_sizes, split_rows)
 from .recall import recall_features
 from .intervene import filter_features, NoFeatureError, NULL_RULES
 from .select import get_selector, write_selection, explain_html, token_activations, random_sae
-from .config import SELECTORS
 from .grid import live_features
 
 # %% auto #0
@@ -127,12 +126,9 @@ def generic_rows(rcfg:RecallConfig, skip:Optional[str]=None, seed:int=0)->tuple:
     "(the generic text, its rule): `rcfg.generic_file`, else the built-in tasks' samples in data/ evenly, less `skip`."
     n = rcfg.generic_size
     if rcfg.generic_file: return read_generic(rcfg.generic_file, n), f"the first {n} texts of {rcfg.generic_file}"
-    names, parts = [t for t in TASKS if t != skip], []
-    for i, t in enumerate(names):
-        ds = get_task(t).load('train', 'samples')
-        parts.append(ds.select(np.random.default_rng(seed).permutation(len(ds))[:n//len(names) + (i < n % len(names))]))
-    return concatenate_datasets(parts), (f"{n} training texts drawn evenly from the built-in tasks' samples "
-                                         f"({', '.join(names)})")
+    names = [t for t in TASKS if t != skip]
+    rule = f"{n} training texts drawn evenly from the built-in tasks' samples ({', '.join(names)})"
+    return training_sample(TaskConfig(source='samples'), names, n, seed), rule
 
 # %% ../nbs/06_run.ipynb #974b73d3
 def cached(path, # the stage's JSON artifact

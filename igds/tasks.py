@@ -16,8 +16,9 @@ from .config import TaskConfig, TASKS, TOKEN_CLASSES, as_classes
 # %% auto #0
 __all__ = ['COLUMNS', 'LANGS', 'SPLITS', 'BASE_PROMPT', 'BASE_STOP', 'repo_data', 'read_jsonl', 'Task', 'MathTask',
            'final_number', 'numbers_equal', 'SummarizationTask', 'TranslationTask', 'get_task', 'make_splits',
-           'in_task_prompt', 'generic_text', 'read_generic', 'is_chat', 'format_prompt', 'format_example',
-           'stop_strings', 'content_range', 'encode', 'collate', 'class_mask', 'response_nll', 'data_args']
+           'in_task_prompt', 'training_sample', 'generic_text', 'read_generic', 'is_chat', 'format_prompt',
+           'format_example', 'stop_strings', 'content_range', 'encode', 'collate', 'class_mask', 'response_nll',
+           'data_args']
 
 # %% ../nbs/02_tasks.ipynb #982ee834
 COLUMNS = ('id', 'instruction', 'content', 'response', 'references')
@@ -250,16 +251,18 @@ def in_task_prompt(rows:Dataset, task)->Dataset:
     "`rows` with their own text (`content`) put into `task`'s instruction, so they share the task's template."
     return rows.map(lambda r: dict(instruction=task.instruction(r['content'])))
 
+def training_sample(cfg:TaskConfig, names, n:int, seed:int=0)->Dataset:
+    "`n` training examples drawn evenly from the tasks `names` (a seeded permutation each), from `cfg`'s data source."
+    parts = []
+    for i, t in enumerate(names):
+        ds = get_task(cfg.replace(name=t)).load('train', cfg.source, cfg.data_dir)
+        parts.append(ds.select(np.random.default_rng(seed).permutation(len(ds))[:n//len(names) + (i < n % len(names))]))
+    from datasets import concatenate_datasets
+    return concatenate_datasets(parts)
+
 def generic_text(cfg:TaskConfig, n:int=512, seed:int=0, same_template:bool=True)->Dataset:
     "`n` training examples drawn evenly from the two other tasks (generic text for the contrast in recall)."
-    others = [t for t in TASKS if t != cfg.name]
-    parts = []
-    for i, t in enumerate(others):
-        ds = get_task(cfg.replace(name=t)).load('train', cfg.source, cfg.data_dir)
-        k = n//len(others) + (i < n % len(others))
-        parts.append(ds.select(np.random.default_rng(seed).permutation(len(ds))[:k]))
-    from datasets import concatenate_datasets
-    out = concatenate_datasets(parts)
+    out = training_sample(cfg, [t for t in TASKS if t != cfg.name], n, seed)
     return in_task_prompt(out, get_task(cfg)) if same_template else out
 
 def read_generic(path, n:Optional[int]=None)->Dataset:

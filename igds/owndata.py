@@ -208,16 +208,16 @@ def pool_format(src:Rows, fmt:Optional[str]=None, prompt_field:Optional[str]=Non
         if fmt not in known: raise ValueError(f"unknown format {fmt!r}; known: {known}, or the field names")
         return fmt
     found = [detect_format(r) for r in src.rows]
-    unknown = [f"{src.where(i)}: unknown format: fields {sorted(r)} match none of {_KNOWN}; pass fmt=, or "
-               f"prompt_field and response_field" for i, (r, f) in enumerate(zip(src.rows, found)) if f is None]
-    if unknown: raise DataError(unknown)
-    counts = Counter(found).most_common()
+    counts = Counter(f for f in found if f).most_common()  # a row that fits none is read as the file's format,
+    if not counts:                                         # so the error names its missing field
+        raise DataError([f"{src.where(i)}: unknown format: fields {sorted(r)} match none of {_KNOWN}; pass fmt=, "
+                         f"or prompt_field and response_field" for i, r in enumerate(src.rows)])
     if len(counts) > 1:
         main = counts[0][0]
         found_in = ', '.join(f"{f}: {n} row{'s' * (n != 1)}" for f, n in counts)
         raise DataError([f"{src.path}: mixed formats ({found_in}); pass fmt= to read every row as one format"]
                         + [f"{src.where(i)}: field {FORMATS[f]!r}: detected {f}, but most rows are {main}"
-                           for i, f in enumerate(found) if f != main])
+                           for i, f in enumerate(found) if f not in (main, None)])
     return counts[0][0]
 
 # %% ../nbs/05_own_data.ipynb #7bbb1f54

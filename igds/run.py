@@ -389,7 +389,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     if not force and dest.exists() and report.exists() and (out/'selection.json').exists():
         old = load_json(out/'selection.json')
         if old.get('settings') == json.loads(json.dumps(s_select)):
-            return dict(old, selected=str(dest), report=str(report), skipped=True)
+            return dict(old, selected=str(dest), report=str(report), skipped=True, notes=data['notes'])
     L, feats = Loaded(cfg, layer, model, tokenizer, sae), None
     if igds:
         cands = recall_stage(out, L, rcfg, data['probe'], generic, s_recall, force, progress)
@@ -397,7 +397,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     sel = select_stage(out, L, scfg, data['pool'], feats, data['probe'], s_select, cfg.data, force, progress)
     write_selected(data['src'], sel['ids'], out, pool=data['rows'])
     write_report(out, dict(data, max_length=cfg.max_length), sel, L, scfg, feats, rule)
-    return dict(sel, selected=str(dest), report=str(report), skipped=False)
+    return dict(sel, selected=str(dest), report=str(report), skipped=False, notes=data['notes'])
 
 # %% ../nbs/06_run.ipynb #0427448f
 RECALL_ARGS = ('n_candidates', 'generic_max_freq', 'generic_size')
@@ -414,6 +414,8 @@ def cli_run(args)->int:
     r = run(cfg, args.out, rcfg, fcfg, scfg, args.force)
     if r['skipped']:
         print(f"up to date: {r['selected']} ({r['n_selected']} of {r['n_pool']}); --force redoes it"); return 0
+    if r['notes']: print(f"removed {len(r['notes'])} pool rows that the probe or test file also holds:\n  "
+                         + '\n  '.join(r['notes'][:5]) + ('\n  ...' if len(r['notes']) > 5 else ''))
     notes = r.get('long', [])
     print(f"{scfg.method}: kept {r['n_selected']} of {r['n_pool']} pool rows of {cfg.data} -> {r['selected']}")
     if notes: print(f"{len(notes)} example(s) over max_length {cfg.max_length} tokens, ranked last:\n  "

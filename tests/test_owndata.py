@@ -214,6 +214,13 @@ def test_missing_and_empty_responses(tmp_path):
     assert f"{p}:3 (row 1): field 'response': empty response" in bad(p)
 
 
+def test_a_row_missing_its_response_in_a_detected_file_names_the_field(tmp_path):
+    p = write_jsonl(tmp_path/'p.jsonl', [ALPACA[0], dict(instruction='a', input=''), ALPACA[1]])
+    assert f"{p}:2 (row 1): field 'output': missing response" in bad(p)
+    p = write_jsonl(tmp_path/'q.jsonl', [dict(instruction='a', input='')])  # no row says what the file is
+    assert f"{p}:1 (row 0): unknown format" in bad(p)
+
+
 def test_duplicate_ids(tmp_path):
     p = write_jsonl(tmp_path/'p.jsonl', [dict(id=1, prompt='a', response='b'), dict(id='2', prompt='c', response='d'),
                                          dict(id='1', prompt='e', response='f')])

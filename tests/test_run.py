@@ -101,9 +101,10 @@ def test_a_rerun_and_a_new_budget_reuse_recall_and_filtering(igds_out, tmp_path)
     assert mtimes(out, ('candidates.json',))['candidates.json'] == stages['candidates.json']
 
 
-def test_probe_file_overlap_is_removed_and_reported(tmp_path):
+def test_probe_file_overlap_is_removed_and_reported(tmp_path, capsys):
     probe = tmp_path/'probe.jsonl'; probe.write_bytes(b''.join(LINES[:30]))
     assert igds_run(tmp_path/'out', '--method', 'random', '--probe', probe, '--budget', 10) == 0
+    assert 'removed 30 pool rows' in capsys.readouterr().out
     df = check_selected(tmp_path/'out')
     assert sorted(df.row) == list(range(30, 60))
     page = (tmp_path/'out'/'report.html').read_text()

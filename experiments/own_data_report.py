@@ -81,7 +81,7 @@ def bad_inputs(out:Path):
     probe = d/'probe_overlap.jsonl'; probe.write_text(''.join(SAMPLE.read_text().splitlines(True)[:5]))
     r = igds('--data', SAMPLE, '--probe', probe, '--method', 'random', '--out', d/'probe-out', '--force')
     print(f"### a probe file that overlaps the pool (its 5 rows are pool rows), exit status {r.returncode}\n"
-          f"{(r.stdout + r.stderr).strip()[-600:]}\n")
+          f"{(r.stdout + r.stderr).strip()[-1500:]}\n")
 
 if __name__ == '__main__':
     a = argparse.ArgumentParser(); a.add_argument('--method', default='longest'); a.add_argument('--out', default='runs/own-report')

@@ -8,6 +8,9 @@
 set -u
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+.venv/bin/python experiments/checkpoints.py restore
+.venv/bin/python experiments/checkpoints.py watch --every 600 > runs/checkpoints.log 2>&1 &
+trap 'kill $! 2>/dev/null; .venv/bin/python experiments/checkpoints.py save --commit' EXIT
 G=".venv/bin/igds grid --preset cpu-small --data-dir ${DATA:-../shared/data} --commit"
 $G --tasks translation --seeds 0 --methods igds
 $G --tasks summarization --seeds 0 --methods igds,longest

@@ -18,8 +18,7 @@ from .timing import (ATTEMPTS, note_attempt, with_attempts, shared_seconds, reco
 # %% auto #0
 __all__ = ['MAIN_METHODS', 'ABLATIONS', 'PRESETS', 'TASK_SPECS_ENV', 'Cell', 'grid_cells', 'cell_params', 'repo_root', 'template',
            'cell_lock', 'cell_status', 'example_record', 'run_cell', 'git_commit', 'run_figures', 'run_grid',
-           'cell_estimates', 'dry_listing', 'cells_from_args', 'register_task_specs', 'run_grid_cli', 'run_demo',
-           'register_cli']
+           'cell_estimates', 'dry_listing', 'cells_from_args', 'register_task_specs', 'run_grid_cli', 'register_cli']
 
 # %% ../nbs/40_grid.ipynb #612a7307
 MAIN_METHODS = ('full', 'random', 'loss', 'ifd', 'zip', 'igds')
@@ -313,31 +312,8 @@ def run_grid_cli(args):
           (f", {n['busy']} left to another process running them" if n['busy'] else ''))
 
 # %% ../nbs/40_grid.ipynb #c6f2067a
-def run_demo(args)->dict:
-    "The `igds demo` command: IGDS vs Random on smollm2-135m, math, a small pool; a table and a figure in runs/demo/."
-    from igds.analysis import (load_results, main_table, format_main_table, load_examples, paired_table,
-                               format_paired_table)
-    from igds.plots import plot_main
-    t0 = time.time()
-    try:
-        from igds.sae import sae_source
-        sae_source('smollm2-135m', None)
-    except (ModuleNotFoundError, FileNotFoundError) as e:
-        raise RuntimeError(f"igds demo needs the committed SAE of smollm2-135m (data/saes/): {e}") from None
-    preset = PRESETS['demo']; runs = Path(args.runs); results, figures = runs/'results', runs/'figures'
-    cells = grid_cells(preset['models'], preset['tasks'], preset['methods'], preset['seeds'], preset['budget'])
-    st = run_grid(cells, preset, runs, results, figures, args.force, make_figures=False)
-    if 'failed' in st.values(): raise RuntimeError(f"demo cells failed: {[k for k, v in st.items() if v == 'failed']}")
-    df = load_results(results)
-    print(format_main_table(main_table(df, 'math')))
-    pt = paired_table(load_examples(results), 'math')
-    print('paired bootstrap on the test examples:\n' + format_paired_table(pt))
-    fig = plot_main(df, 'math', Path(figures)/'demo_math.png', metrics=('exact_match', 'ref_nll'))
-    print(f'figure: {fig}\ndemo wall time: {time.time()-t0:.0f} s')
-    return st
-
 def register_cli(sub):
-    "Add `igds grid` and `igds demo`."
+    "Add `igds grid`."
     p = sub.add_parser('grid', help='papermill grid over models × tasks × methods × seeds',
                        description=run_grid_cli.__doc__)
     p.add_argument('--preset', default='cpu-small', choices=list(PRESETS), help='sizes and default lists')
@@ -360,7 +336,3 @@ def register_cli(sub):
                    help='git-commit each finished cell\'s results file and the figures')
     p.add_argument('--no-figures', action='store_true', help='do not regenerate figures/ at the end')
     p.set_defaults(func=run_grid_cli)
-    d = sub.add_parser('demo', help='IGDS vs Random on smollm2-135m (math, small pool): a table and a figure',
-                       description=run_demo.__doc__)
-    d.add_argument('--runs', default='runs/demo'); d.add_argument('--force', action='store_true')
-    d.set_defaults(func=run_demo)

@@ -6,7 +6,7 @@ the candidates.json, features.json and stability.json they come from into figure
 """
 import json, shutil, sys
 from pathlib import Path
-from igds.analysis import plot_stability, plot_delta_alpha
+from igds.plots import plot_stability, plot_delta_alpha
 
 def newest(folder, pattern):
     found = sorted(Path(folder).glob(pattern), key=lambda p: p.stat().st_mtime)

@@ -21,7 +21,7 @@ from .owndata import (DataError, SIZE_RULE, load_rows, to_dataset, read_pool, wr
 from .recall import recall_features
 from .intervene import filter_features, NoFeatureError, NULL_RULES
 from .select import get_selector, write_selection, explain_html, token_activations, random_sae
-from .grid import live_features
+from .cells import live_features
 
 # %% auto #0
 __all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'RunConfig', 'config_args', 'probe_sizes', 'run_splits',

@@ -4,7 +4,7 @@ import contextlib, io, json, os
 from pathlib import Path
 import nbformat
 import pytest
-from igds import grid as G
+from igds import cells, grid as G, timing
 from igds.cli import main
 
 def _errors(nb_path:Path)->list:
@@ -90,19 +90,14 @@ def test_finished_cells_are_skipped_and_dry_lists(grid_run):
 def test_unknown_method_fails_before_running():
     with pytest.raises(ValueError, match='known methods are'): G.grid_cells(['tiny-random'], ['math'], ['igds-max'], [0])
 
-def test_baseline_cell_without_sae_gets_fstar_later(tmp_path):
-    "A baseline cell finishes without the SAE; `fill_fstar` adds F*'s activation once an SAE is there."
+def test_baseline_cell_finishes_without_sae(tmp_path):
+    "A baseline cell does not need the SAE: without one it finishes, reported without F*'s activation."
     runs, results = tmp_path/'runs', tmp_path/'results'
     cell = G.Cell('tiny-random', 'translation', 'random', 0)
     preset = dict(G.PRESETS['tiny'], params=dict(G.PRESETS['tiny']['params'], sae='auto', stability=False))
     st = G.run_grid([cell], preset, runs, results, tmp_path/'fig', make_figures=False, echo=lambda *a: None)
     assert st == {'tiny-random/translation/random-b0.5-s0': 'done'}
     assert json.loads(cell.result(results).read_text())['fstar'] is None
-    params = G.cell_params(cell, G.PRESETS['tiny'], str(runs))
-    assert G.fill_fstar(cell, params, runs, results) is True
-    m = json.loads(cell.result(results).read_text())
-    assert m['fstar']['change'] == pytest.approx(m['fstar']['after'] - m['fstar']['before']) and len(m['fstar']['ids']) == 4
-    assert G.fill_fstar(cell, params, runs, results) is False  # already there
 
 def test_per_example_statistics_reproduce_the_metrics(grid_run):
     "`<cell>.examples.json` holds what the paired bootstrap resamples; summed, it gives the cell's metrics back."
@@ -114,24 +109,16 @@ def test_per_example_statistics_reproduce_the_metrics(grid_run):
     got = get_task('translation').from_stats(np.array(rec['stats']).sum(0))
     for k in ('bleu', 'chrf'): assert got[k] == pytest.approx(m['metrics'][k])
     assert np.mean(rec['nll']) == pytest.approx(m['metrics']['ref_nll'])
-    ex.unlink()  # a cell copied before the file existed: filled from its run folder
-    assert G.fill_examples(grid_run['results'], grid_run['runs']) == [ex] and json.loads(ex.read_text()) == rec
-    assert G.fill_examples(grid_run['results'], grid_run['runs']) == []
+    assert G.example_record(good.dir(grid_run['runs'])) == rec  # rebuilt from the run folder: the same
 
-def test_selection_profile_is_recorded_and_filled_later(grid_run):
-    "A cell records the mean trained response tokens of its selection and of the pool; cells from before get it from runs/."
+def test_selection_profile_is_recorded(grid_run):
+    "A cell records the mean trained response tokens of its selection and of the pool, and the ids it kept."
     good = grid_run['cells'][1]; f, run = good.result(grid_run['results']), good.dir(grid_run['runs'])
     sel = json.loads(f.read_text())['selection']
     assert sel['response_tokens'] > 0 and sel['pool_response_tokens'] > 0 and sel['n_selected'] == 8
     assert sel['ids'] == sorted(json.loads((run/'selection.json').read_text())['ids']) and 0 <= sel['longest_share'] <= 1
-    assert set(sel) >= set(G.PROFILE_KEYS)
-    for old in (dict(n_selected=8, n_pool=16),  # a cell finished before profiles existed
-                dict(n_selected=8, n_pool=16, response_tokens=1.0, pool_response_tokens=1.0)):  # ... or before ids and ρ
-        for g in (f, run/'metrics.json'):
-            d = json.loads(g.read_text()); d['selection'] = old; g.write_text(json.dumps(d))
-        assert G.fill_profiles(grid_run['results'], grid_run['runs']) == [f]
-        assert json.loads(f.read_text())['selection'] == sel == json.loads((run/'metrics.json').read_text())['selection']
-        assert G.fill_profiles(grid_run['results'], grid_run['runs']) == []
+    assert set(sel) >= set(cells.PROFILE_KEYS)
+    assert json.loads((run/'metrics.json').read_text())['selection'] == sel
 
 def test_a_cell_cut_short_counts_its_earlier_executions(tmp_path):
     "A cell that failed (here: papermill's per-cell timeout) and then finished has both executions in its `seconds`."
@@ -140,11 +127,11 @@ def test_a_cell_cut_short_counts_its_earlier_executions(tmp_path):
     preset = dict(G.PRESETS['tiny'], params=dict(G.PRESETS['tiny']['params'], sae='auto', stability=False))
     params = G.cell_params(cell, preset, str(runs))
     assert G.run_cell(cell, params, runs, results, timeout=1, progress=False) == 'failed'  # the imports take longer
-    first = G.attempt_record(cell.dir(runs)/'run.ipynb')
+    first = timing.attempt_record(cell.dir(runs)/'run.ipynb')
     assert first['status'] == 'failed' and first['seconds'] > 0
     assert G.run_cell(cell, params, runs, results, progress=False) == 'done'
     m = json.loads(cell.result(results).read_text())
-    last = G.attempt_record(cell.dir(runs)/'run.ipynb')
+    last = timing.attempt_record(cell.dir(runs)/'run.ipynb')
     assert last['status'] == 'finished' and m['earlier_attempts'] == [first]
     # the last execution's own seconds, timed inside the kernel, start after its start-up: a little under papermill's
     assert last['seconds'] - 30 < m['seconds'] - first['seconds'] <= last['seconds']
@@ -160,7 +147,7 @@ def test_cpu_small_keeps_the_task_config_of_its_results():
     assert done
     for m in done:
         c = m['cell']; cell = G.Cell(c['model'], c['task'], c['method'], c['seed'], c['budget'])
-        t = G.cell_configs(**G.cell_params(cell, G.PRESETS['cpu-small'], 'runs')).task
+        t = cells.cell_configs(**G.cell_params(cell, G.PRESETS['cpu-small'], 'runs')).task
         saved = TaskConfig.from_dict(m['provenance']['task'])
         assert t.split_rule == saved.split_rule == 'v1'
         assert t.to_dict() == dict(saved.to_dict(), data_dir=t.data_dir)  # data_dir was recorded resolved
@@ -181,13 +168,13 @@ def test_task_features_null_from_live_features_and_stability_resamples_delta(tmp
     from igds.models import load_model
     from igds.tasks import make_splits
     params = dict(G.PRESETS['tiny']['params'], keep_rule='null', n_null=8, null_quantile=0.1, runs=str(tmp_path))
-    C = G.cell_configs('tiny-random', 'translation', 'igds', **params)
-    model, tok = load_model(C.model); sae = G.cell_sae(C, model); splits = make_splits(C.task)
-    tf = G.task_features(C, model, tok, sae, splits)
-    live, null = set(G.live_features(tf['recall_dir']).tolist()), tf['features']['null']
+    C = cells.cell_configs('tiny-random', 'translation', 'igds', **params)
+    model, tok = load_model(C.model); sae = cells.cell_sae(C, model); splits = make_splits(C.task)
+    tf = cells.task_features(C, model, tok, sae, splits)
+    live, null = set(cells.live_features(tf['recall_dir']).tolist()), tf['features']['null']
     assert null['pool'] == len(live) and null['pool_from'] == 'null_pool' and len(null['ids']) == 8
     assert set(null['ids']) <= live - {c['id'] for c in tf['candidates']}
     assert (Path(tf['features_path']).parent/'deltas.jsonl').exists()
-    st = load_json(G.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16)))
+    st = load_json(cells.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16)))
     assert st['delta_resample']['method'] == 'bootstrap' and st['null'] == null['ids']
     assert set(st['features']) == {'half A', 'half B', 'n=8', 'n=16'}

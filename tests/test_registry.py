@@ -5,7 +5,7 @@ import pytest
 from igds.analysis import main_methods
 from igds.cli import build_parser, main
 from igds.config import SELECTORS, SelectConfig, TaskConfig, load_json
-from igds.grid import cell_configs, grid_methods, method_spec
+from igds.cells import cell_configs, grid_methods, method_spec
 from igds.select import ScoreSelector, as_dataset, get_selector
 from igds.tasks import get_task, make_splits
 

@@ -11,7 +11,8 @@ from typing import Optional, Protocol, runtime_checkable, get_args, get_type_hin
 import numpy as np
 import torch
 from fastcore.basics import patch
-from .config import SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash, TOKEN_CLASSES, SELECTORS, as_classes
+from .config import SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash
+from .config import TOKEN_CLASSES, SELECTORS, as_classes
 from .models import resid_at, load_model, get_spec, model_tag
 from .tasks import encode, collate, get_task, make_splits, data_args
 from .selection import *

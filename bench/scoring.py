@@ -3,7 +3,7 @@
     nice -n 10 python bench/scoring.py --data-dir /work/shared/data --n 1000 --rss 1000 5000 --batch-size 8
 
 On `--n` GSM8K training examples (a seeded sample of the training split), with the same batch size and the same
-batching (`igds.select.score_pool`, length-sorted batches, score cache off) for every method, it times
+batching (`igds.selection.score_pool`, length-sorted batches, score cache off) for every method, it times
 
 - limit: the forward stopped after layer L alone (`resid_at`), no SAE: the most any FRS can do;
 - FRS:   the same forward plus the encoder columns of F* and the per-span sums (`igds.select.FRS`);

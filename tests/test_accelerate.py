@@ -14,7 +14,8 @@ SCRIPT = textwrap.dedent('''
     from igds.models import load_model
     from igds.tasks import get_task
     from igds.config import SelectConfig
-    from igds.select import random_sae, get_selector, is_main_process, _dist
+    from igds.select import random_sae, get_selector
+    from igds.selection import is_main_process, _dist
     tm, tk = load_model('tiny-random')
     pool = get_task('math').load('train').select(range(22))
     sae = random_sae(64, 256, hook='model.layers.2')

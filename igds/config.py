@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_config.ipynb #51413df5
 from __future__ import annotations
-import dataclasses, hashlib, importlib, json, os, subprocess, tempfile, typing
+import dataclasses, functools, hashlib, importlib, json, os, subprocess, tempfile, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Literal, Optional, Union, get_args, get_origin
@@ -167,7 +167,7 @@ class ModelConfig(Config):
 @dataclass(frozen=True)
 class TaskConfig(Config):
     "Which task, where its data comes from, and the sizes of the splits of `method.md` §2."
-    name:str='math' # task: a name registered in `TASKS` (math, summarization, translation)
+    name:str='math' # task: a name registered in `TASKS` (math, summarization, translation, a spec file's)
     source:Literal['auto','local','hub','samples']='auto' # auto: `data_dir` if given, else the samples in `data/`
     data_dir:Optional[str]=None # a folder in the layout of ../shared/data (or the task's own folder)
     pool_size:int=1000 # examples in the selection pool
@@ -357,6 +357,9 @@ def _base(tp):
     args = get_args(tp) if get_origin(tp) is Union else (tp,)
     return next(a for a in args if a is not type(None))
 
+@functools.lru_cache(maxsize=None)
+def _docs(cls)->dict: return docments(cls)  # each field's comment (parsing the source is slow)
+
 def _dest(name:str, prefix:str='', rename:Optional[dict]=None)->str: return (rename or {}).get(name, prefix + name)
 
 def _show(v)->str: return ','.join(map(str, v)) if isinstance(v, tuple) else str(v)
@@ -379,7 +382,7 @@ def config_args(p, # an argparse parser
                 notes:Optional[dict]=None, # {field: text} appended to a field's help
                ):
     "Add an option per field of `cls`: the dataclass default, type or `Literal` choices, and the field's comment as help."
-    hints, doc, fs = typing.get_type_hints(cls), docments(cls), {f.name: f for f in fields(cls)}
+    hints, doc, fs = typing.get_type_hints(cls), _docs(cls), {f.name: f for f in fields(cls)}
     for n in names or list(fs):
         v, tp, dest = fs[n].default, _base(hints[n]), _dest(n, prefix, rename)
         flag, more = '--' + dest.replace('_', '-'), list((aliases or {}).get(n, ()))

@@ -58,6 +58,10 @@ class DataTask(SpecTask):
         files = {f: _digest(self.path(split)) for split, f in FILES.items() if getattr(self.spec, f)}
         return dict(task_spec=self.spec.to_dict(), task_files=files, generic_tasks=generic_tasks(self.name))
 
+    def __reduce__(self): return (_data_task, (self.spec, self.root, self.file, self.cfg))  # pickled by its spec
+
+def _data_task(spec, root, file, cfg): return DataTask.of(spec, root, file)(cfg)
+
 # %% ../nbs/07_data_tasks.ipynb #25f0d483
 def load_spec(path)->TaskSpec:
     "The `TaskSpec` in a YAML (or JSON) file, its files checked; an error names the file and the field."

@@ -324,9 +324,13 @@ def default_sizes(n:int)->dict:
     s = {k: min(cap, n*pct//100) for k, (cap, pct) in SIZE_RULE.items()}
     return dict(s, pool_size=n - sum(s.values()))
 
-def size_flags(sizes:dict)->str: "The sizes as command-line options."; return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in sizes.items())
+def size_flags(sizes:dict)->str:
+    "The sizes as command-line options."
+    return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in sizes.items())
 
-def _rest(keys, free)->Optional[str]: return next((k for k in ('pool_size', 'probe_size') if k in free and k in keys), None)
+def _rest(keys, free)->Optional[str]:
+    "The split that takes what the others leave: the pool, else the probe, if it is free to change."
+    return next((k for k in ('pool_size', 'probe_size') if k in free and k in keys), None)
 
 def _shrink(n:int, sizes:dict, free)->dict:
     "The `free` sizes by `SIZE_RULE` (never above their own), the pool (else the probe) what the others leave."
@@ -349,7 +353,8 @@ def fit_sizes(n:int, # the rows the splits are cut from
     "`sizes` if they fit in `n` rows, else with the `free` ones shrunk by `SIZE_RULE`; an error names sizes that fit."
     if sum(sizes.values()) <= n: return dict(sizes)
     if _fits(n, s := _shrink(n, sizes, free), free): return s
-    raise ValueError(f"{what} has {n} rows, but the splits ask for {sum(s.values())} ({size_flags(s)}); {size_hint(n, sizes)}")
+    raise ValueError(f"{what} has {n} rows, but the splits ask for {sum(s.values())} ({size_flags(s)}); "
+                     f"{size_hint(n, sizes)}")
 
 # %% ../nbs/00_config.ipynb #56127fe7
 def _base(tp):
@@ -381,7 +386,7 @@ def config_args(p, # an argparse parser
                 unset=(), # fields whose option defaults to None (the command fills them in)
                 notes:Optional[dict]=None, # {field: text} appended to a field's help
                ):
-    "Add an option per field of `cls`: the dataclass default, type or `Literal` choices, and the field's comment as help."
+    "Add an option per field of `cls`: its dataclass default, type or `Literal` choices, and its comment as help."
     hints, doc, fs = typing.get_type_hints(cls), _docs(cls), {f.name: f for f in fields(cls)}
     for n in names or list(fs):
         v, tp, dest = fs[n].default, _base(hints[n]), _dest(n, prefix, rename)
@@ -389,7 +394,8 @@ def config_args(p, # an argparse parser
         text = f"{doc.get(n) or n}{(notes or {}).get(n, '')}"
         if tp is bool and v: p.add_argument('--no-' + flag[2:], *more, dest=dest, action='store_false',
                                             help=f"turn off: {text} (default: on)".replace('%', '%%'))
-        elif tp is bool: p.add_argument(flag, *more, dest=dest, action='store_true', help=f"{text} (default: off)".replace('%', '%%'))
+        elif tp is bool: p.add_argument(flag, *more, dest=dest, action='store_true',
+                                        help=f"{text} (default: off)".replace('%', '%%'))
         else:
             d = None if n in unset else (_show(v) if isinstance(v, tuple) and all(isinstance(x, str) for x in v) else v)
             d = list(d) if isinstance(d, tuple) else d
@@ -405,8 +411,9 @@ def add_args(cls:Config, p, names=None, **kw):
 
 @patch(cls_method=True)
 def from_args(cls:Config, args, names=None, prefix:str='', rename:Optional[dict]=None, **over):
-    "This config from options that `add_args` added (same `prefix`, `rename`); None keeps a field's default; `over` wins."
-    d = {f.name: getattr(args, _dest(f.name, prefix, rename), None) for f in fields(cls) if names is None or f.name in names}
+    "This config from the options `add_args` added (same `prefix`, `rename`); None keeps a default; `over` wins."
+    d = {f.name: getattr(args, _dest(f.name, prefix, rename), None)
+         for f in fields(cls) if names is None or f.name in names}
     d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if v is not None}
     return cls(**{**d, **over})
 

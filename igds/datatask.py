@@ -43,15 +43,16 @@ class DataTask(SpecTask):
 
     def path(self, split:str):
         "The file (or Hub id) that the spec names for `split` (`train` is `data`)."
-        if split not in FILES: raise ValueError(f"task {self.name!r} has no split {split!r}; a data task has {list(FILES)}")
+        if split not in FILES: raise ValueError(f"task {self.name!r} has no split {split!r}; its splits: {list(FILES)}")
         v = getattr(self.spec, FILES[split])
-        if v is None: raise ValueError(f"task {self.name!r} has no {split} set: its spec ({self.file}) has no {FILES[split]!r}")
+        if v is None: raise ValueError(f"task {self.name!r} has no {split} set: its spec ({self.file}) names none")
         return _located(self.root, v)
 
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset:
         "`split`'s rows as `read_pool` normalises them (`source` and `data_dir` choose the built-in tasks' files only)."
         s = self.spec
-        return read_pool(self.path(split), s.format, s.prompt_field, s.response_field, s.id_field).select_columns(list(COLUMNS))
+        rows = read_pool(self.path(split), s.format, s.prompt_field, s.response_field, s.id_field)
+        return rows.select_columns(list(COLUMNS))
 
     def key(self)->dict:
         "The spec, a hash of each of its files, and the tasks of its generic text: what recall's cache key adds."

@@ -37,7 +37,8 @@ class ExactMatch(_StatsMetric):
     "Exact match of the final number (`final_number`), in %; per example [correct, 1]."
     primary = 'exact_match'
     def example_stats(self, predictions, references)->np.ndarray:
-        return np.array([[float(numbers_equal(final_number(p), final_number(r[0]))), 1.] for p, r in zip(predictions, references)]).reshape(-1, 2)
+        hits = [float(numbers_equal(final_number(p), final_number(r[0]))) for p, r in zip(predictions, references)]
+        return np.array([[h, 1.] for h in hits]).reshape(-1, 2)
     def from_stats(self, total)->dict:
         return {'exact_match': 100*float(total[0])/float(total[1]) if total[1] else float('nan')}
 

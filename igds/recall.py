@@ -85,10 +85,10 @@ def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, sae_key:str, rcfg:Recall
     return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{stable_hash(_configs(mcfg, tcfg, sae_key, rcfg))}'
 
 def _configs(mcfg, tcfg, sae_key, rcfg)->dict:
-    "What decides the recall run: the configs, the SAE, a user's generic file's contents and a user task's data (`key`)."
+    "What decides the recall run: the configs, the SAE, a user's generic file's contents, a user task's data (`key`)."
     g = rcfg.generic_file and hashlib.sha256(Path(rcfg.generic_file).read_bytes()).hexdigest()[:16]
-    return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict(), **({'generic': g} if g else {}),
-                **get_task(tcfg).key())
+    return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict(),
+                **({'generic': g} if g else {}), **get_task(tcfg).key())
 
 def run_recall(mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig=SAEConfig(), rcfg:RecallConfig=RecallConfig(),
                runs='runs', force:bool=False, progress:bool=True, model=None, tokenizer=None, sae=None)->Path:

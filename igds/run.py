@@ -24,10 +24,10 @@ from .select import get_selector, write_selection, explain_html, token_activatio
 from .grid import live_features
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'RunConfig', 'probe_sizes', 'run_splits', 'generic_rows',
-           'cached', 'rows_key', 'sae_key', 'load_sae_spec', 'Loaded', 'recall_stage', 'filter_stage', 'ranked_ids',
-           'select_stage', 'probe_tokens', 'length_svg', 'report_html', 'write_report', 'selected_path', 'run',
-           'cli_run', 'register_cli']
+__all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'GENERIC', 'RunConfig', 'probe_sizes', 'run_splits',
+           'generic_rows', 'cached', 'rows_key', 'sae_key', 'load_sae_spec', 'Loaded', 'recall_stage', 'filter_stage',
+           'ranked_ids', 'select_stage', 'probe_tokens', 'length_svg', 'report_html', 'write_report', 'selected_path',
+           'run', 'cli_run', 'register_cli']
 
 # %% ../nbs/06_run.ipynb #04c353f4
 @dataclass(frozen=True)
@@ -384,11 +384,12 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
 RECALL_ARGS = ('n_candidates', 'generic_max_freq', 'generic_size')
 FILTER_ARGS = ('alpha', 'tau', 'keep_rule', 'n_null', 'null_quantile', 'z', 'max_features')
 SELECT_ARGS = ('budget', 'seed', 'frs_reduce', 'frs_norm', 'frs_weight', 'loss_direction')
+GENERIC = dict(generic_file='generic')  # RecallConfig.generic_file is --generic
 
 def cli_run(args)->int:
     "Select from your own data: recall, filtering and the FRS (or a baseline); writes selected.<ext> and report.html."
     cfg = RunConfig.from_args(args)
-    rcfg = RecallConfig.from_args(args, (*RECALL_ARGS, 'generic_file', 'batch_size'), rename=dict(generic_file='generic'))
+    rcfg = RecallConfig.from_args(args, (*RECALL_ARGS, 'generic_file', 'batch_size'), rename=GENERIC)
     fcfg = FilterConfig.from_args(args, (*FILTER_ARGS, 'batch_size'))
     scfg = SelectConfig.from_args(args, ('method', *SELECT_ARGS, 'batch_size'))
     r = run(cfg, args.out, rcfg, fcfg, scfg, args.force)
@@ -413,7 +414,7 @@ def register_cli(sub):
                        choices=dict(fmt=['messages', 'sharegpt', 'alpaca', 'prompt_response']))
     for cls, names in ((SelectConfig, SELECT_ARGS), (RecallConfig, RECALL_ARGS), (FilterConfig, FILTER_ARGS)):
         cls.add_args(p, names)
-    RecallConfig.add_args(p, ['generic_file'], rename=dict(generic_file='generic'), notes=dict(generic_file='; None: the built-in samples'))
+    RecallConfig.add_args(p, ['generic_file'], rename=GENERIC, notes=dict(generic_file='; None: the built-in samples'))
     SelectConfig.add_args(p, ['batch_size'])
     p.add_argument('--out', required=True, help='the run folder: selected.<ext>, scores.parquet, report.html')
     p.add_argument('--force', action='store_true', help='redo every stage')

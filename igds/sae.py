@@ -88,7 +88,8 @@ def training_settings(cfg:SAEConfig)->dict:
 
 def data_key(data_dir=None)->str:
     "A short key for the training text: the data folder (or the committed samples) and the three tasks."
-    return stable_hash(dict(data=str(Path(data_dir).resolve()) if data_dir else 'samples', tasks=sorted(generic_tasks())))
+    data = str(Path(data_dir).resolve()) if data_dir else 'samples'
+    return stable_hash(dict(data=data, tasks=sorted(generic_tasks())))
 
 def trained_dir(name:str, layer:int, cfg:SAEConfig, data_dir=None, cache=None)->Path:
     "The cache folder of the SAE igds trains for `name` at `layer` with `cfg` on `data_dir`."

@@ -59,7 +59,7 @@ SPLITS = ('dev_select', 'dev_check', 'probe', 'pool')  # cut in this order (`mak
 # %% ../nbs/02_tasks.ipynb #7adbae60
 @dataclass(frozen=True)
 class TaskSpec(Config):
-    "A task as data: its files, their fields and its metric (a YAML file for a user's task; each built-in task has one)."
+    "A task as data: its files, their fields and its metric (a user's task is a YAML file; each built-in task has one)."
     name:str='' # the task's name in `TASKS` and in run folders (letters, digits, `.`, `_`, `-`)
     data:str='' # the training rows: the pool's source, read with `read_pool` (a path relative to the spec's folder)
     probe:Optional[str]=None # task examples for recall, and for Δ unless `dev` is given (None: held out from `data`)
@@ -74,9 +74,10 @@ class TaskSpec(Config):
     max_length:int=512 # tokens per example
     def validate(self):
         for f in ('name', 'data'):
-            if not isinstance(getattr(self, f), str) or not getattr(self, f).strip(): raise ValueError(f"TaskSpec.{f} is required")
+            v = getattr(self, f)
+            if not isinstance(v, str) or not v.strip(): raise ValueError(f"TaskSpec.{f} is required")
         if not re.fullmatch(r'[\w.-]+', self.name):
-            raise ValueError(f"TaskSpec.name={self.name!r}: use letters, digits, '.', '_' and '-' (it names run folders)")
+            raise ValueError(f"TaskSpec.name={self.name!r}: use letters, digits, '.', '_' and '-' (it names folders)")
         for f in ('probe', 'dev', 'test', 'prompt_field', 'response_field', 'id_field'):
             v = getattr(self, f)
             if v is not None and not isinstance(v, str): raise ValueError(f"TaskSpec.{f} must be text, got {v!r}")
@@ -93,12 +94,15 @@ class SpecTask:
     def __init_subclass__(cls, **kw):
         super().__init_subclass__(**kw)
         if (s := cls.__dict__.get('spec')) is not None:
-            cls.name, cls.primary, cls.max_new_tokens, cls.max_length = s.name, METRICS[s.metric].primary, s.max_new_tokens, s.max_length
+            cls.name, cls.primary = s.name, METRICS[s.metric].primary
+            cls.max_new_tokens, cls.max_length = s.max_new_tokens, s.max_length
     def __init__(self, cfg:Optional[TaskConfig]=None): self.cfg = cfg or TaskConfig(name=self.name)
     def instruction(self, text:str)->str: "The user message of an example whose own text is `text`."; return text
-    def example_stats(self, predictions, references)->np.ndarray: return METRICS[self.spec.metric].example_stats(predictions, references)
-    def from_stats(self, total)->dict: return METRICS[self.spec.metric].from_stats(total)
-    def metric(self, predictions, references)->dict: return METRICS[self.spec.metric].metric(predictions, references)
+    def scorer(self): "The task's `METRICS` entry."; return METRICS[self.spec.metric]
+    def example_stats(self, predictions, references)->np.ndarray:
+        return self.scorer().example_stats(predictions, references)
+    def from_stats(self, total)->dict: return self.scorer().from_stats(total)
+    def metric(self, predictions, references)->dict: return self.scorer().metric(predictions, references)
     def key(self)->dict: "What identifies the data beyond `TaskConfig`: nothing for a built-in task."; return {}
 
 # %% ../nbs/02_tasks.ipynb #fe2e9b73
@@ -149,7 +153,8 @@ class MathTask(SpecTask):
 class SummarizationTask(SpecTask):
     "DialogSum: summarise a dialogue in one or two sentences; ROUGE against every reference (max)."
     spec = TaskSpec(name='summarization', data='dialogsum/dialogsum.train.jsonl', test='dialogsum/dialogsum.test.jsonl',
-                    prompt_field='dialogue', response_field='summary', metric='rougeL', max_new_tokens=96, max_length=768)
+                    prompt_field='dialogue', response_field='summary', metric='rougeL', max_new_tokens=96,
+                    max_length=768)
     generic, sub = True, 'dialogsum'
     def instruction(self, dlg): return f'Summarize the dialogue in one or two sentences.\n\n{dlg}'
     def load(self, split:str, source:str='auto', data_dir=None)->Dataset:
@@ -172,7 +177,7 @@ LANGS = dict(de='German', en='English', cs='Czech', ru='Russian', zh='Chinese', 
 
 @TASKS.register
 class TranslationTask(SpecTask):
-    "WMT: translate `src_lang` → `tgt_lang` (de→en by default, in `wmt-<src>-<tgt>/`); BLEU and chrF with sacrebleu."
+    "WMT: translate `src_lang` → `tgt_lang` (de→en by default; `wmt-<src>-<tgt>/`); BLEU and chrF with sacrebleu."
     spec = TaskSpec(name='translation', data='wmt-de-en/train.de-en.{de,en}', test='wmt-de-en/test.de-en.json',
                     metric='chrf', max_new_tokens=128, max_length=512)
     generic = True
@@ -224,7 +229,8 @@ class TranslationTask(SpecTask):
 def get_task(cfg:TaskConfig|str)->Task:
     "The task for a name or `TaskConfig`; an unknown name lists the known ones."
     if isinstance(cfg, str):
-        if cfg not in TASKS and cfg not in TASKS.load(): raise ValueError(f"unknown task {cfg!r}: known tasks are {sorted(TASKS)}")
+        if cfg not in TASKS and cfg not in TASKS.load():
+            raise ValueError(f"unknown task {cfg!r}: known tasks are {sorted(TASKS)}")
         cfg = TaskConfig(name=cfg)
     return TASKS[cfg.name](cfg)
 
@@ -239,8 +245,9 @@ def cut_splits(rows:Dataset, # the rows of one file
     "The splits `names` of `rows`, cut in a row from the front of a seeded permutation (v2: the pool from its back)."
     need = {n: size[n] for n in names}
     if sum(need.values()) > len(rows):
-        raise ValueError(f"{what} has {len(rows)} examples but the splits ask for {sum(need.values())} ({need}); lower the "
-                         f"sizes ({size_hint(len(rows), {f'{k}_size': v for k, v in need.items()})}) or use the full data (--data-dir)")
+        hint = size_hint(len(rows), {f'{k}_size': v for k, v in need.items()})
+        raise ValueError(f"{what} has {len(rows)} examples but the splits ask for {sum(need.values())} ({need}); "
+                         f"lower the sizes ({hint}) or use the full data (--data-dir)")
     perm = np.random.default_rng(seed).permutation(len(rows))
     front = [n for n in names if rule == 'v1' or n != 'pool']
     parts, out = [(front, perm)] + ([(['pool'], perm[::-1])] if len(front) < len(names) else []), {}
@@ -398,7 +405,7 @@ def data_args(p, # an argparse parser
     "Add `--model`, `--data-dir` and (with a task) `--task`, the languages and the split options of `TaskConfig`."
     ModelConfig.add_args(p, ['name'], rename=dict(name='model'))
     if task is None: return TaskConfig.add_args(p, ['data_dir'])
-    notes = {k: f"; if the defaults do not fit the data: at most {pct} % of its rows" for k, (_, pct) in SIZE_RULE.items()}
+    notes = {k: f"; if the defaults do not fit the data: at most {p} % of its rows" for k, (_, p) in SIZE_RULE.items()}
     notes.update(pool_size='; if the defaults do not fit the data: what the other splits leave', name=task)
     return TaskConfig.add_args(p, ['name', 'data_dir', 'src_lang', 'tgt_lang', *SPLIT_ARGS], rename=TASK_RENAME,
                                aliases=aliases, unset=SIZES, notes=notes)

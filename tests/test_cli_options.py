@@ -25,7 +25,8 @@ ALL = None
 TASK = ('name', 'data_dir', 'src_lang', 'tgt_lang', 'pool_size', 'probe_size', 'dev_select_size', 'dev_check_size',
         'test_size', 'seed', 'split_rule')
 EXPECT = {  # command -> {config: the fields it takes as options (None: all)}
-    'recall': {RecallConfig: ALL, TaskConfig: TASK, ModelConfig: ('name', 'layer', 'device'), SAEConfig: ('source', 'path')},
+    'recall': {RecallConfig: ALL, TaskConfig: TASK, ModelConfig: ('name', 'layer', 'device'),
+               SAEConfig: ('source', 'path')},
     'filter': {FilterConfig: ALL, TaskConfig: TASK, ModelConfig: ('name', 'layer', 'device')},
     'select': {SelectConfig: ALL, TaskConfig: TASK, ModelConfig: ('name', 'layer', 'device')},
     'finetune': {FinetuneConfig: ALL, TaskConfig: TASK, ModelConfig: ('name',)},
@@ -88,18 +89,19 @@ OLD = {  # options that scripts, tests and experiments/*.sh pass, as they passed
               '--device cpu --runs r --force --stability --stability-sizes 8 16',
     'select': '--method random --budget 3 --seed 5 --layer 2 --pool-size 10 --features f --sae s --classes all '
               '--frs-reduce sum --frs-norm probe_max --frs-weight delta --loss-direction lowest --zip-k1 5 --zip-k2 4 '
-              '--zip-k3 2 --batch-size 2 --max-length 64 --device cpu --runs r --out o --cache-dir c --no-cache --force',
+              '--zip-k3 2 --batch-size 2 --max-length 64 --device cpu --runs r --out o --cache-dir c --no-cache '
+              '--force',
     'finetune': '--selection s --pool-size 16 --mode full --epochs 2 --seed 1 --micro-batch 2 --effective-batch 4 '
                 '--max-length 64 --save-every 5 --max-steps 1 --out o',
-    'evaluate': '--limit 3 --adapter a --batch-size 2 --max-new-tokens 4 --no-nll --src de --tgt en --device cpu --runs r '
-                '--out o',
+    'evaluate': '--limit 3 --adapter a --batch-size 2 --max-new-tokens 4 --no-nll --src de --tgt en --device cpu '
+                '--runs r --out o',
     'sae train': '--model tiny-random --layer 2 --n-tokens 1000 --epochs 2 --k 8 --width-mult 4 --lr 0.001 --seed 1 '
                  '--n-eval 3 --data-dir d --commit --force',
     'sae report': '--model tiny-random --layer 2 --sae-path p --n-eval 3',
     'run': '--data x.jsonl --probe p.jsonl --test t.jsonl --method igds --sae random --budget 0.5 --fmt alpaca '
            '--prompt-field q --response-field a --id-field key --probe-size 8 --dev-select-size 16 --dev-check-size 16 '
-           '--pool-size 20 --split-seed 1 --n-candidates 8 --n-null 8 --generic g.txt --generic-skip math --max-length 256 '
-           '--batch-size 2 --out o --force',
+           '--pool-size 20 --split-seed 1 --n-candidates 8 --n-null 8 --generic g.txt --generic-skip math '
+           '--max-length 256 --batch-size 2 --out o --force',
 }
 
 @pytest.mark.parametrize('cmd', list(OLD))
@@ -108,23 +110,26 @@ def test_older_option_names_still_work(cmd):
     if cmd == 'filter':
         t = task_config(a, fit=False)
         assert (t.dev_select_size, t.dev_check_size) == (16, 8)
-        assert FilterConfig.from_args(a) == FilterConfig(mode='clamp', alpha=2, clamp_c=1, beta=0.1, tau=0.1,
-                                                        classes=('response',), keep_rule='z', n_null=4, null_quantile=0.9,
-                                                        z=2, max_features=4, batch_size=2, alphas=(1.0, 2.0))
+        assert FilterConfig.from_args(a) == FilterConfig(
+            mode='clamp', alpha=2, clamp_c=1, beta=0.1, tau=0.1, classes=('response',), keep_rule='z', n_null=4,
+            null_quantile=0.9, z=2, max_features=4, batch_size=2, alphas=(1.0, 2.0))
     if cmd == 'evaluate':
         assert task_config(a, fit=False).test_size == 3
         assert EvalConfig.from_args(a, EVAL_ARGS) == EvalConfig(batch_size=2, max_new_tokens=4, nll=False)
     if cmd == 'recall':
         assert RecallConfig.from_args(a, rename=dict(generic_file='generic')) == RecallConfig(
-            n_candidates=8, classes='all', tiebreak='strength', generic_file='g.txt', freq='token', generic_size=4, batch_size=2)
+            n_candidates=8, classes='all', tiebreak='strength', generic_file='g.txt', freq='token', generic_size=4,
+            batch_size=2)
     if cmd == 'select':
-        assert SelectConfig.from_args(a) == SelectConfig(method='random', budget=3, seed=5, classes='all', frs_reduce='sum',
-            frs_norm='probe_max', frs_weight='delta', loss_direction='lowest', zip_k1=5, zip_k2=4, zip_k3=2, batch_size=2)
+        assert SelectConfig.from_args(a) == SelectConfig(
+            method='random', budget=3, seed=5, classes='all', frs_reduce='sum', frs_norm='probe_max',
+            frs_weight='delta', loss_direction='lowest', zip_k1=5, zip_k2=4, zip_k3=2, batch_size=2)
     if cmd == 'finetune':
-        assert FinetuneConfig.from_args(a) == FinetuneConfig(mode='full', epochs=2, seed=1, micro_batch=2, effective_batch=4,
-                                                            max_length=64)
+        assert FinetuneConfig.from_args(a) == FinetuneConfig(mode='full', epochs=2, seed=1, micro_batch=2,
+                                                            effective_batch=4, max_length=64)
     if cmd == 'sae train':
-        assert SAEConfig.from_args(a, SAE_ARGS) == SAEConfig(n_tokens=1000, epochs=2, k=8, width_mult=4, lr=0.001, seed=1)
+        want = SAEConfig(n_tokens=1000, epochs=2, k=8, width_mult=4, lr=0.001, seed=1)
+        assert SAEConfig.from_args(a, SAE_ARGS) == want
 
 def test_defaults_give_the_configs_defaults():
     "With no options, each command builds the configs it built before: the dataclass defaults."
@@ -140,13 +145,14 @@ def test_defaults_give_the_configs_defaults():
 def small_math(tmp_path):
     "A folder in the GSM8K layout with 50 training rows."
     (tmp_path/'gsm8k').mkdir()
-    (tmp_path/'gsm8k'/'train.jsonl').write_text(''.join(json.dumps(dict(question=f'{i}+1?', answer=f'#### {i+1}')) + '\n'
-                                                       for i in range(50)))
+    rows = [json.dumps(dict(question=f'{i}+1?', answer=f'#### {i+1}')) + '\n' for i in range(50)]
+    (tmp_path/'gsm8k'/'train.jsonl').write_text(''.join(rows))
     return tmp_path
 
 @pytest.mark.parametrize('cmd', ['recall', 'filter', 'select', 'finetune'])
 def test_too_small_data_names_sizes_that_fit(cmd, small_math, capsys):
-    args = [cmd, '--model', 'tiny-random', '--data-dir', str(small_math), '--probe-size', '45'] + (['--out', 'o'] * (cmd == 'finetune'))
+    args = [cmd, '--model', 'tiny-random', '--data-dir', str(small_math), '--probe-size', '45']
+    args += ['--out', 'o'] if cmd == 'finetune' else []
     assert main(args) == 1
     err = capsys.readouterr().err
     assert 'math: the training split has 50 rows' in err

@@ -23,8 +23,9 @@ def registry():
 
 @pytest.fixture
 def qa(tmp_path):
-    "A user task's spec file: a 40-row pool, a 12-row probe file and a 5-row test set in two named fields, exact match."
-    rows = lambda n, kind: [dict(question=f'{kind} {i} + {i}?', answer=f'{i} + {i} = {2*i}\n#### {2*i}') for i in range(n)]
+    "A user task's spec: a 40-row pool, a 12-row probe file and a 5-row test set in two named fields, exact match."
+    rows = lambda n, kind: [dict(question=f'{kind} {i} + {i}?', answer=f'{i} + {i} = {2*i}\n#### {2*i}')
+                            for i in range(n)]
     for name, n in (('pool', 40), ('probe', 12), ('test', 5)): write_rows(tmp_path/f'{name}.jsonl', rows(n, name))
     spec = TaskSpec(name='qa-test', data='pool.jsonl', probe='probe.jsonl', test='test.jsonl', prompt_field='question',
                     response_field='answer', metric='exact_match', max_new_tokens=32)
@@ -75,7 +76,7 @@ def test_user_task_through_make_splits_and_metric(qa, registry):
     sp = make_splits(cfg)
     assert {k: len(v) for k, v in sp.items()} == dict(dev_select=2, dev_check=2, probe=8, pool=30, test=5)
     assert all(t.startswith('probe') for k in ('dev_select', 'dev_check', 'probe') for t in sp[k]['content'])
-    assert all(t.startswith('pool') for t in sp['pool']['content'])  # the pool from `data`, the rest from the probe file
+    assert all(t.startswith('pool') for t in sp['pool']['content'])  # the pool from `data`, the rest from `probe`
     assert len({i for k in ('dev_select', 'dev_check', 'probe') for i in sp[k]['id']}) == 12  # disjoint
     assert make_splits(cfg)['pool']['id'] == sp['pool']['id']  # seeded
     refs = sp['test']['references']
@@ -85,10 +86,10 @@ def test_user_task_through_make_splits_and_metric(qa, registry):
         make_splits(cfg.replace(probe_size=20))
     key = get_task(cfg).key()
     assert key['generic_tasks'] == BUILTIN and set(key['task_files']) == {'data', 'probe', 'test'}
-    assert generic_text(cfg, n=6)['id'] == training_sample(cfg, BUILTIN, 6)['id']  # the generic text: all built-in tasks'
+    assert generic_text(cfg, n=6)['id'] == training_sample(cfg, BUILTIN, 6)['id']  # all the built-in tasks' text
 
 def test_user_task_sizes_fit_each_file(qa, registry):
-    "Sizes not asked shrink per file: the probe file's 12 rows hold the dev sets and the probe, the pool file the pool."
+    "Sizes not asked shrink per file: the probe file's 12 rows hold the dev sets and the probe, `data` the pool."
     register_spec(qa)
     parse = lambda *o: task_config(data_args(argparse.ArgumentParser()).parse_args(['--task', 'qa-test', *o]))
     c = parse()
@@ -98,9 +99,10 @@ def test_user_task_sizes_fit_each_file(qa, registry):
         parse('--probe-size', '12')
 
 def test_env_specs_registered_in_a_fresh_process(tmp_path, qa):
-    two = tmp_path/'two.yaml'; two.write_text(qa.read_text().replace('qa-test', 'qa-two').replace('exact_match', 'rougeL'))
+    two = tmp_path/'two.yaml'
+    two.write_text(qa.read_text().replace('qa-test', 'qa-two').replace('exact_match', 'rougeL'))
     code = ("import json; from igds.config import TaskConfig, TASKS; from igds.tasks import generic_tasks, get_task\n"
-            "TaskConfig(name='qa-two')  # a name the built-ins lack: TASKS.load() imports igds.datatask, which reads the env\n"
+            "TaskConfig(name='qa-two')  # not a built-in: TASKS.load() imports igds.datatask, which reads the env\n"
             "print(json.dumps(dict(names=list(TASKS), generic=generic_tasks(), primary=get_task('qa-two').primary)))")
     env = {**os.environ, SPEC_ENV: f"{qa}{os.pathsep}{two}", 'HF_HUB_OFFLINE': '1'}
     r = subprocess.run([sys.executable, '-c', code], env=env, capture_output=True, text=True, timeout=600, cwd=tmp_path)
@@ -109,7 +111,7 @@ def test_env_specs_registered_in_a_fresh_process(tmp_path, qa):
     assert got == dict(names=BUILTIN + ['qa-test', 'qa-two'], generic=BUILTIN, primary='rougeL')
 
 def test_builtin_splits_and_keys_unchanged(qa, registry):
-    "A built-in task's splits, generic text, recall key and SAE key are those before tasks by data, with a user task registered."
+    "A built-in task's splits, generic text, recall and SAE keys are as before tasks by data, a user task registered."
     from igds.recall import recall_dir, _configs
     from igds.sae import data_key, trained_dir
     register_spec(qa)
@@ -118,12 +120,16 @@ def test_builtin_splits_and_keys_unchanged(qa, registry):
     small = dict(name='math', pool_size=100, probe_size=64, dev_select_size=16, dev_check_size=16, test_size=10)
     assert splits(**small) == 'e3ff701db95f5087'
     assert splits(**small, split_rule='v1') == 'abc09b66601318ab'
-    assert splits(name='translation', pool_size=50, probe_size=20, dev_select_size=8, dev_check_size=8, test_size=5) == '701b5c013c85e67d'
-    assert stable_hash(list(generic_text(TaskConfig(name='summarization'), n=9)['instruction']), 16) == '9f39c169d8d90e57'
+    tr = dict(name='translation', pool_size=50, probe_size=20, dev_select_size=8, dev_check_size=8, test_size=5)
+    assert splits(**tr) == '701b5c013c85e67d'
+    generic = generic_text(TaskConfig(name='summarization'), n=9)['instruction']
+    assert stable_hash(list(generic), 16) == '9f39c169d8d90e57'
     m = ModelConfig(layer=3)
-    assert str(recall_dir('runs', m, TaskConfig(name='math'), 'abc123', RecallConfig())) == 'runs/smollm2-135m/math/recall-20eb6aee'
+    math = recall_dir('runs', m, TaskConfig(name='math'), 'abc123', RecallConfig())
+    assert str(math) == 'runs/smollm2-135m/math/recall-20eb6aee'
     assert str(recall_dir('runs', m, TaskConfig(name='translation', pool_size=100, probe_size=64), 'abc123',
                           RecallConfig(generic_size=16))) == 'runs/smollm2-135m/translation/recall-8d43c999'
-    assert (data_key(), trained_dir('smollm2-135m', 3, SAEConfig()).name) == ('2dc47788', 'smollm2-135m-L3-w8x-k32-t1000000-9cb87a27')
-    user = _configs(m, TaskConfig(name='qa-test'), 'abc123', RecallConfig())  # a user task's key holds its generic corpus
+    assert data_key() == '2dc47788'
+    assert trained_dir('smollm2-135m', 3, SAEConfig()).name == 'smollm2-135m-L3-w8x-k32-t1000000-9cb87a27'
+    user = _configs(m, TaskConfig(name='qa-test'), 'abc123', RecallConfig())  # a user task's key: its generic corpus
     assert user['generic_tasks'] == BUILTIN and user['task_spec']['data'] == 'pool.jsonl'

@@ -20,7 +20,8 @@ def rows(split: str = 'train', n: int = N) -> list:
     dlg = [json.loads(l) for l in lines(DATA/f'dialogsum/dialogsum.{split}.jsonl')[:n]]
     if split == 'train': de, en = lines(DATA/'wmt-de-en/train.de-en.de')[:n], lines(DATA/'wmt-de-en/train.de-en.en')[:n]
     else:
-        pairs = [r['translation'] for r in json.loads((DATA/'wmt-de-en/test.de-en.json').read_text(encoding='utf-8'))[:n]]
+        test = json.loads((DATA/'wmt-de-en/test.de-en.json').read_text(encoding='utf-8'))
+        pairs = [r['translation'] for r in test[:n]]
         de, en = [p['de'] for p in pairs], [p['en'] for p in pairs]
     ask = 'Solve the problem. Show your steps and end with "#### <number>".'
     return ([dict(instruction=f"{ask}\n\n{r['question']}", input='', output=r['answer']) for r in math]

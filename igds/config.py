@@ -4,17 +4,19 @@
 
 # %% ../nbs/00_config.ipynb #51413df5
 from __future__ import annotations
-import dataclasses, hashlib, importlib, json, os, subprocess, tempfile, typing
+import dataclasses, functools, hashlib, importlib, json, os, subprocess, tempfile, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Literal, Optional, Union, get_args, get_origin
 import yaml
+from fastcore.basics import patch
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['TOKEN_CLASSES', 'SELECTORS', 'TASKS', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write', 'save_json',
-           'load_json', 'save_config', 'load_config', 'Registry', 'ModelConfig', 'TaskConfig', 'SAEConfig',
-           'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'git_sha', 'versions',
-           'provenance', 'igds_cache']
+__all__ = ['TOKEN_CLASSES', 'SELECTORS', 'TASKS', 'SIZE_RULE', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write',
+           'save_json', 'load_json', 'save_config', 'load_config', 'Registry', 'ModelConfig', 'TaskConfig', 'SAEConfig',
+           'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'default_sizes',
+           'size_flags', 'size_hint', 'fit_sizes', 'config_args', 'git_sha', 'versions', 'provenance', 'igds_cache']
 
 # %% ../nbs/00_config.ipynb #b03ae529
 def _choices(tp):
@@ -149,7 +151,7 @@ class Registry(dict):
     def lookup(self, name:str, field:str='name'): "The entry registered as `name`."; return self[self.check(name, field)]
 
 SELECTORS = Registry('selection method', ('igds.select', 'igds.baselines'))  # IGDS and the baselines
-TASKS = Registry('task', ('igds.tasks',))
+TASKS = Registry('task', ('igds.tasks', 'igds.datatask'))  # the built-in tasks, then the tasks of spec files
 
 # %% ../nbs/00_config.ipynb #5eacbb41
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ class ModelConfig(Config):
 @dataclass(frozen=True)
 class TaskConfig(Config):
     "Which task, where its data comes from, and the sizes of the splits of `method.md` §2."
-    name:str='math' # task: a name registered in `TASKS` (math, summarization, translation)
+    name:str='math' # task: a name registered in `TASKS` (math, summarization, translation, a spec file's)
     source:Literal['auto','local','hub','samples']='auto' # auto: `data_dir` if given, else the samples in `data/`
     data_dir:Optional[str]=None # a folder in the layout of ../shared/data (or the task's own folder)
     pool_size:int=1000 # examples in the selection pool
@@ -313,6 +315,107 @@ class EvalConfig(Config):
     batch_size:int=8 # prompts per generate call
     max_new_tokens:Optional[int]=None # None = the task's default
     nll:bool=True # also the mean reference NLL
+
+# %% ../nbs/00_config.ipynb #fdf2f4b8
+SIZE_RULE = dict(probe_size=(512, 40), dev_select_size=(64, 10), dev_check_size=(64, 10))  # (cap, % of the rows)
+
+def default_sizes(n:int)->dict:
+    "Split sizes of `n` rows: probe min(512, ⌊40 % n⌋), dev_select and dev_check min(64, ⌊10 % n⌋), pool the rest."
+    s = {k: min(cap, n*pct//100) for k, (cap, pct) in SIZE_RULE.items()}
+    return dict(s, pool_size=n - sum(s.values()))
+
+def size_flags(sizes:dict)->str:
+    "The sizes as command-line options."
+    return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in sizes.items())
+
+def _rest(keys, free)->Optional[str]:
+    "The split that takes what the others leave: the pool, else the probe, if it is free to change."
+    return next((k for k in ('pool_size', 'probe_size') if k in free and k in keys), None)
+
+def _shrink(n:int, sizes:dict, free)->dict:
+    "The `free` sizes by `SIZE_RULE` (never above their own), the pool (else the probe) what the others leave."
+    s = {k: min(v, n*SIZE_RULE[k][1]//100) if k in free and k in SIZE_RULE else v for k, v in sizes.items()}
+    if rest := _rest(s, free): s[rest] = max(0, min(sizes[rest], n - sum(v for k, v in s.items() if k != rest)))
+    return s
+
+def _fits(n:int, s:dict, free)->bool: return sum(s.values()) <= n and s.get(_rest(s, free), 1) >= 1
+
+def size_hint(n:int, sizes:dict)->str:
+    "The sizes `SIZE_RULE` gives `n` rows for the splits of `sizes`, as options, or that none fit."
+    rule = _shrink(n, sizes, tuple(sizes))
+    return f"sizes that fit: {size_flags(rule)}" if _fits(n, rule, tuple(sizes)) else "no split fits: add rows"
+
+def fit_sizes(n:int, # the rows the splits are cut from
+              sizes:dict, # the sizes of the splits cut from them, e.g. {'probe_size': 512, 'pool_size': 1000}
+              free=(), # the keys the user did not ask for: these shrink when `sizes` do not fit
+              what:str='the data', # the rows' name, for the error
+             )->dict:
+    "`sizes` if they fit in `n` rows, else with the `free` ones shrunk by `SIZE_RULE`; an error names sizes that fit."
+    if sum(sizes.values()) <= n: return dict(sizes)
+    if _fits(n, s := _shrink(n, sizes, free), free): return s
+    raise ValueError(f"{what} has {n} rows, but the splits ask for {sum(s.values())} ({size_flags(s)}); "
+                     f"{size_hint(n, sizes)}")
+
+# %% ../nbs/00_config.ipynb #56127fe7
+def _base(tp):
+    "The type inside an `Optional`."
+    args = get_args(tp) if get_origin(tp) is Union else (tp,)
+    return next(a for a in args if a is not type(None))
+
+@functools.lru_cache(maxsize=None)
+def _docs(cls)->dict: return docments(cls)  # each field's comment (parsing the source is slow)
+
+def _dest(name:str, prefix:str='', rename:Optional[dict]=None)->str: return (rename or {}).get(name, prefix + name)
+
+def _show(v)->str: return ','.join(map(str, v)) if isinstance(v, tuple) else str(v)
+
+def _kind(tp, v, choices)->dict:
+    "argparse keywords for a field of type `tp` with default `v`."
+    if choices is not None: return dict(choices=list(choices))
+    if get_origin(tp) is Literal: return dict(choices=[c for c in get_args(tp) if c is not None])
+    if isinstance(v, tuple) and v and all(type(x) in (int, float) for x in v): return dict(nargs='+', type=type(v[0]))
+    return dict(type=tp if tp in (int, float) else str)
+
+def config_args(p, # an argparse parser
+                cls, # a config dataclass
+                names=None, # the fields to add (default: all), each as `--{prefix}{field-name}`
+                prefix:str='', # put before each option's name (and its `dest`)
+                rename:Optional[dict]=None, # {field: option name} for options named otherwise
+                aliases:Optional[dict]=None, # {field: [other option strings]} that also set it
+                choices:Optional[dict]=None, # {field: allowed values} of fields checked against a registry
+                unset=(), # fields whose option defaults to None (the command fills them in)
+                notes:Optional[dict]=None, # {field: text} appended to a field's help
+               ):
+    "Add an option per field of `cls`: its dataclass default, type or `Literal` choices, and its comment as help."
+    hints, doc, fs = typing.get_type_hints(cls), _docs(cls), {f.name: f for f in fields(cls)}
+    for n in names or list(fs):
+        v, tp, dest = fs[n].default, _base(hints[n]), _dest(n, prefix, rename)
+        flag, more = '--' + dest.replace('_', '-'), list((aliases or {}).get(n, ()))
+        text = f"{doc.get(n) or n}{(notes or {}).get(n, '')}"
+        if tp is bool and v: p.add_argument('--no-' + flag[2:], *more, dest=dest, action='store_false',
+                                            help=f"turn off: {text} (default: on)".replace('%', '%%'))
+        elif tp is bool: p.add_argument(flag, *more, dest=dest, action='store_true',
+                                        help=f"{text} (default: off)".replace('%', '%%'))
+        else:
+            d = None if n in unset else (_show(v) if isinstance(v, tuple) and all(isinstance(x, str) for x in v) else v)
+            d = list(d) if isinstance(d, tuple) else d
+            p.add_argument(flag, *more, dest=dest, default=d, help=f"{text} (default: {_show(v)})".replace('%', '%%'),
+                           **_kind(tp, v, (choices or {}).get(n)))
+    return p
+
+# %% ../nbs/00_config.ipynb #688df086
+@patch(cls_method=True)
+def add_args(cls:Config, p, names=None, **kw):
+    "Add options for this config's fields (`names`, else all) to the parser `p`: `config_args`."
+    return config_args(p, cls, names, **kw)
+
+@patch(cls_method=True)
+def from_args(cls:Config, args, names=None, prefix:str='', rename:Optional[dict]=None, **over):
+    "This config from the options `add_args` added (same `prefix`, `rename`); None keeps a default; `over` wins."
+    d = {f.name: getattr(args, _dest(f.name, prefix, rename), None)
+         for f in fields(cls) if names is None or f.name in names}
+    d = {k: tuple(v) if isinstance(v, list) else v for k, v in d.items() if v is not None}
+    return cls(**{**d, **over})
 
 # %% ../nbs/00_config.ipynb #b404cb3a
 def git_sha(cwd=None)->Optional[str]:

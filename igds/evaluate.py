@@ -10,10 +10,10 @@ from typing import Optional
 import numpy as np
 from .config import EvalConfig, ModelConfig, TaskConfig, save_json, provenance, atomic_write, stable_hash
 from .models import load_model, generate, model_tag
-from .tasks import get_task, format_prompt, stop_strings, response_nll, data_args
+from .tasks import get_task, format_prompt, stop_strings, response_nll, data_args, task_config
 
 # %% auto #0
-__all__ = ['RUN_STATS', 'evaluate', 'save_eval', 'format_table', 'run_evaluate', 'register_cli']
+__all__ = ['RUN_STATS', 'EVAL_ARGS', 'evaluate', 'save_eval', 'format_table', 'run_evaluate', 'register_cli']
 
 # %% ../nbs/21_evaluation.ipynb #89622ac7
 RUN_STATS = ('n', 'reused', 'gen_seconds', 'examples_per_s')  # bookkeeping in `metrics`, not scores
@@ -77,12 +77,11 @@ def format_table(rows:dict)->str:
 # %% ../nbs/21_evaluation.ipynb #19405fe4
 def run_evaluate(args)->dict:
     "The `igds evaluate` command."
-    mcfg = ModelConfig(name=args.model, device=args.device)
-    tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, test_size=args.limit, src_lang=args.src, tgt_lang=args.tgt)
-    ecfg = EvalConfig(batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, nll=not args.no_nll)
+    mcfg = ModelConfig.from_args(args, ('name', 'device'), rename=dict(name='model'))
+    tcfg, ecfg = task_config(args, fit=False), EvalConfig.from_args(args, EVAL_ARGS)  # only the test split: no fitting
     task = get_task(tcfg)
     test = task.load('test', tcfg.source, tcfg.data_dir)
-    test = test.select(range(min(args.limit or len(test), len(test))))
+    test = test.select(range(min(tcfg.test_size or len(test), len(test))))
     model, tok = load_model(mcfg)
     if args.adapter:
         from peft import PeftModel
@@ -98,16 +97,15 @@ def run_evaluate(args)->dict:
     return res
 
 # %% ../nbs/21_evaluation.ipynb #50024f55
+EVAL_ARGS = ('batch_size', 'max_new_tokens', 'nll')  # EvalConfig.test_size is TaskConfig's: --test-size (--limit)
+
 def register_cli(sub):
-    "Add `igds evaluate`."
+    "Add `igds evaluate`: the options of `TaskConfig` and `EvalConfig`, with their defaults."
     p = sub.add_parser('evaluate', help="score a model on a task's test split", description=run_evaluate.__doc__)
-    data_args(p)
-    p.add_argument('--limit', type=int, default=None, help='first N test examples')
+    data_args(p, aliases=dict(test_size=['--limit']))
     p.add_argument('--adapter', default=None, help='a peft adapter folder to apply')
-    p.add_argument('--batch-size', type=int, default=8)
-    p.add_argument('--max-new-tokens', type=int, default=None, help="default: the task's")
-    p.add_argument('--no-nll', action='store_true', help='skip the reference NLL')
-    p.add_argument('--src', default='de', help='translation source language'); p.add_argument('--tgt', default='en')
-    p.add_argument('--device', default='cpu'); p.add_argument('--runs', default='runs', help='root of run folders')
+    EvalConfig.add_args(p, EVAL_ARGS)
+    ModelConfig.add_args(p, ['device'])
+    p.add_argument('--runs', default='runs', help='root of run folders')
     p.add_argument('--out', default=None, help='output folder (default runs/<model>/<task>/eval-base)')
     p.set_defaults(func=run_evaluate)

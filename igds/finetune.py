@@ -10,7 +10,7 @@ from typing import Optional
 import torch
 from datasets import Dataset
 from .config import FinetuneConfig, ModelConfig, TaskConfig, save_json, load_json, provenance
-from .tasks import encode, get_task, make_splits, data_args
+from .tasks import encode, get_task, make_splits, data_args, task_config
 
 # %% auto #0
 __all__ = ['sft_rows', 'SFTCollator', 'max_length_for', 'grad_accum', 'training_args', 'trainable', 'load_finetuned',
@@ -170,11 +170,10 @@ def run_finetune(args):
     "The `igds finetune` command."
     from igds.models import load_model
     ids, tcfg = selection_ids(args.selection) if args.selection else (None, None)
-    tcfg = tcfg or TaskConfig(name=args.task, data_dir=args.data_dir, pool_size=args.pool_size)
+    tcfg = tcfg or task_config(args)
     pool = make_splits(tcfg)['pool']
     train = subset(pool, ids) if ids is not None else pool
-    cfg = FinetuneConfig(mode=args.mode, epochs=args.epochs, micro_batch=args.micro_batch, seed=args.seed,
-                         effective_batch=args.effective_batch, max_length=args.max_length)
+    cfg = FinetuneConfig.from_args(args)
     model, tok = load_model(ModelConfig(name=args.model))
     finetune(model, tok, train, cfg, args.out, task=tcfg.name, save_every=args.save_every, max_steps=args.max_steps)
     if int(os.environ.get('RANK', 0)) == 0:
@@ -183,15 +182,11 @@ def run_finetune(args):
               f"{d['train_loss']:.4f}, {d['seconds']} s -> {Path(args.out)/d['weights']}")
 
 def register_cli(sub):
-    "Add `igds finetune`."
+    "Add `igds finetune`: the options of `FinetuneConfig` and `TaskConfig`, with their defaults."
     p = sub.add_parser('finetune', help='fine-tune on a selection (LoRA or full)', description=run_finetune.__doc__)
-    data_args(p, 'math, summarization or translation (if selection.json has no task)')
+    data_args(p, '; the task and splits apply when selection.json records none')
     p.add_argument('--selection', default=None, help='selection.json; default: the whole pool')
-    p.add_argument('--pool-size', type=int, default=1000, help='pool size (if selection.json has no task)')
-    p.add_argument('--mode', default='lora', choices=['lora', 'full'])
-    p.add_argument('--epochs', type=float, default=1.0); p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--micro-batch', type=int, default=4); p.add_argument('--effective-batch', type=int, default=16)
-    p.add_argument('--max-length', type=int, default=None, help="tokens per example (default: the task's)")
+    FinetuneConfig.add_args(p)
     p.add_argument('--save-every', type=int, default=10, help='checkpoint every N optimizer steps')
     p.add_argument('--max-steps', type=int, default=-1, help='stop after N steps (a quick check)')
     p.add_argument('--out', required=True, help='run folder (adapter/, finetune.json)')

@@ -11,9 +11,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
-from .config import atomic_write, jaccard
+from .config import atomic_write, jaccard, TOKEN_CLASSES
 from .models import hidden_from_resid, generate, token_logprobs, get_spec, model_tag
-from .tasks import format_prompt, stop_strings, data_args
+from .tasks import format_prompt, stop_strings, data_args, task_config
 from .filtertools import *
 from .filtertools import _records, _max_probe, _mean, _line
 from .stability import *
@@ -373,13 +373,8 @@ def run_filter_cli(args):
     "The `igds filter` command (prints F* and the check; the result is in features.json)."
     from igds.models import load_model
     from igds.tasks import get_task, make_splits
-    mcfg = ModelConfig(name=args.model, layer=args.layer, device=args.device)
-    tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, dev_select_size=args.dev_select, dev_check_size=args.dev_check,
-                      src_lang=args.src, tgt_lang=args.tgt)
-    fcfg = FilterConfig(mode=args.mode, alpha=args.alpha, clamp_c=args.clamp_c, beta=args.beta, metric=args.metric,
-                        tau=args.tau, keep_rule=args.keep_rule, n_null=args.n_null, null_quantile=args.null_quantile,
-                        z=args.z, max_features=args.max_features, batch_size=args.batch_size, alphas=tuple(args.alphas),
-                        classes=args.classes)
+    mcfg, tcfg = ModelConfig.from_args(args, ('name', 'layer', 'device'), rename=dict(name='model')), task_config(args)
+    fcfg = FilterConfig.from_args(args)
     if args.stability and fcfg.metric != 'likelihood':
         raise ValueError("--stability resamples the per-example likelihood Δ: it needs --metric likelihood")
     cpath = Path(args.candidates) if args.candidates else find_candidates(args.runs, args.model, args.task)
@@ -429,35 +424,17 @@ def _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, folde
     print(f"written: {folder/'stability.json'}")
 
 def register_cli(sub):
-    "Add `igds filter`."
+    "Add `igds filter`: the options of `TaskConfig`, `FilterConfig` and the model's, with their defaults."
     p = sub.add_parser('filter', help='interventional filtering: Δ_j per candidate, F* into features.json',
                        description=run_filter_cli.__doc__)
-    data_args(p)
+    data_args(p, aliases=dict(dev_select_size=['--dev-select'], dev_check_size=['--dev-check']))
+    ModelConfig.add_args(p, ['layer', 'device'])
+    FilterConfig.add_args(p)
     p.add_argument('--candidates', default=None, help="a candidates.json (default: the recall stage's in the run folder)")
     p.add_argument('--n-candidates', type=int, default=None, help='use only the first N candidates')
     p.add_argument('--sae', default=None, help='a sae-lens SAE folder (default: the SAE stage’s for the model)')
-    p.add_argument('--layer', type=int, default=None, help="residual layer L (default: the registry's)")
-    p.add_argument('--mode', default='scale', choices=['scale', 'clamp', 'add'], help='how a feature is amplified')
-    p.add_argument('--alpha', type=float, default=4.0, help='scale: a ← α·a')
-    p.add_argument('--clamp-c', type=float, default=2.0, help='clamp: a ← c·max_probe(a)')
-    p.add_argument('--beta', type=float, default=0.5, help='add: β·median‖h‖ along the feature direction')
-    p.add_argument('--metric', default='likelihood', choices=['likelihood', 'task'], help='Δ metric')
-    fc, rules = FilterConfig(), get_args(get_type_hints(FilterConfig)['keep_rule'])
-    p.add_argument('--tau', type=float, default=0.0, help='keep features with Δ > τ')
-    p.add_argument('--classes', default=','.join(fc.classes), help='token classes where a feature is amplified: template, '
-                   'content, response (comma-separated; all, prompt and response also work)')
-    p.add_argument('--keep-rule', default=fc.keep_rule, choices=list(rules),
-                   help="besides Δ > τ: Δ above the null's quantile ('null'), above z·SE ('z'), both, "
-                        "or nothing ('positive', v1)")
-    p.add_argument('--n-null', type=int, default=fc.n_null, help='N_null: random live non-candidates for the null')
-    p.add_argument('--null-quantile', type=float, default=fc.null_quantile, help="the null's quantile Δ_j must exceed")
-    p.add_argument('--z', type=float, default=fc.z, help='Δ_j must exceed z·SE_j (its paired standard error)')
-    p.add_argument('--max-features', type=int, default=16, help='K: at most this many features in F*')
-    p.add_argument('--dev-select', type=int, default=64, help='dev_select size'); p.add_argument('--dev-check', type=int, default=64)
-    p.add_argument('--batch-size', type=int, default=8); p.add_argument('--no-sweep', action='store_true', help='skip the α sweep')
-    p.add_argument('--alphas', type=float, nargs='+', default=[0.5, 1.0, 2.0, 4.0, 8.0], help='α values of the sweep (scale mode)')
-    p.add_argument('--src', default='de', help='translation source language'); p.add_argument('--tgt', default='en')
-    p.add_argument('--device', default='cpu'); p.add_argument('--runs', default='runs', help='root of run folders')
+    p.add_argument('--no-sweep', action='store_true', help='skip the α sweep')
+    p.add_argument('--runs', default='runs', help='root of run folders')
     p.add_argument('--force', action='store_true', help='redo even if features.json matches')
     p.add_argument('--stability', action='store_true', help="also: candidates and F* from probe halves and sizes (needs recall's statistics)")
     p.add_argument('--stability-sizes', type=int, nargs='+', default=[64, 128, 256, 512], help='probe sizes for --stability')

@@ -13,15 +13,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 from datasets import Dataset, DatasetDict, load_dataset, load_from_disk
-from .config import atomic_write
+from .config import SIZE_RULE, atomic_write, default_sizes
 from .select import budget_count
 from .tasks import COLUMNS, SPLITS, format_example, is_chat
 
 # %% auto #0
-__all__ = ['SUFFIXES', 'FORMATS', 'SPEAKERS', 'ROLES', 'READERS', 'SIZE_RULE', 'DataError', 'Rows', 'file_kind', 'decode_utf8',
-           'load_rows', 'detect_format', 'pool_format', 'flatten', 'auto_id', 'to_dataset', 'read_pool',
-           'selected_rows', 'write_selected', 'drop_overlap', 'format_chat', 'token_counts', 'long_examples',
-           'rank_last', 'check_budget', 'default_sizes', 'split_sizes', 'split_rows']
+__all__ = ['SUFFIXES', 'FORMATS', 'SPEAKERS', 'ROLES', 'READERS', 'DataError', 'Rows', 'file_kind', 'decode_utf8', 'load_rows',
+           'detect_format', 'pool_format', 'flatten', 'auto_id', 'to_dataset', 'read_pool', 'selected_rows',
+           'write_selected', 'drop_overlap', 'format_chat', 'token_counts', 'long_examples', 'rank_last',
+           'check_budget', 'split_sizes', 'split_rows']
 
 # %% ../nbs/05_own_data.ipynb #aba9a283
 class DataError(ValueError):
@@ -429,13 +429,6 @@ def check_budget(budget, n:int, name:str='pool')->int:
     except ValueError as e: raise DataError(f"{name}: {e}") from None
 
 # %% ../nbs/05_own_data.ipynb #22e45703
-SIZE_RULE = dict(probe_size=(512, 40), dev_select_size=(64, 10), dev_check_size=(64, 10))  # (cap, % of the rows)
-
-def default_sizes(n:int)->dict:
-    "Split sizes of `n` rows: probe min(512, ⌊40 % n⌋), dev_select and dev_check min(64, ⌊10 % n⌋), pool the rest."
-    s = {k: min(cap, n*pct//100) for k, (cap, pct) in SIZE_RULE.items()}
-    return dict(s, pool_size=n - sum(s.values()))
-
 def _sizes(s:dict)->str: return ', '.join(f"{k}={v}" for k, v in s.items())
 
 def split_sizes(n:int, # the rows of the data set

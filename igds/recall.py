@@ -10,7 +10,7 @@ from typing import Optional
 import numpy as np
 from .config import ModelConfig, TaskConfig, SAEConfig, RecallConfig, stable_hash, save_json, load_json, provenance
 from .models import load_model, get_spec, model_tag
-from .tasks import make_splits, generic_text, read_generic, get_task, data_args
+from .tasks import make_splits, generic_text, read_generic, get_task, data_args, task_config
 from .activations import collect_stats, load_stats, feature_freq, feature_max
 
 # %% auto #0
@@ -87,10 +87,10 @@ def recall_dir(runs, mcfg:ModelConfig, tcfg:TaskConfig, sae_key:str, rcfg:Recall
     return Path(runs)/model_tag(mcfg.name)/tcfg.name/f'recall-{stable_hash(_configs(mcfg, tcfg, sae_key, rcfg))}'
 
 def _configs(mcfg, tcfg, sae_key, rcfg)->dict:
-    "What decides the recall run: the configs, the SAE and (for a user's generic file) that file's contents."
+    "What decides the recall run: the configs, the SAE, a user's generic file's contents, a user task's data (`key`)."
     g = rcfg.generic_file and hashlib.sha256(Path(rcfg.generic_file).read_bytes()).hexdigest()[:16]
     return dict(model=mcfg.to_dict(), task=tcfg.split_key(), sae=sae_key, recall=rcfg.to_dict(),
-                **({'generic': g} if g else {}))
+                **({'generic': g} if g else {}), **get_task(tcfg).key())
 
 def run_recall(mcfg:ModelConfig, tcfg:TaskConfig, scfg:SAEConfig=SAEConfig(), rcfg:RecallConfig=RecallConfig(),
                runs='runs', force:bool=False, progress:bool=True, model=None, tokenizer=None, sae=None)->Path:
@@ -128,35 +128,21 @@ def format_candidates(cands:list, n:int=10)->str:
 
 def cli_recall(args):
     "Frequency recall of candidate task features; writes candidates.json into runs/<model>/<task>/recall-<hash>/."
-    mcfg = ModelConfig(name=args.model, layer=args.layer, device=args.device)
-    tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, probe_size=args.probe_size, pool_size=args.pool_size,
-                      src_lang=args.src, tgt_lang=args.tgt)
+    mcfg, tcfg = ModelConfig.from_args(args, ('name', 'layer', 'device'), rename=dict(name='model')), task_config(args)
     scfg = SAEConfig(source='path', path=args.sae_path) if args.sae_path else SAEConfig(source=args.sae_source)
-    rcfg = RecallConfig(n_candidates=args.n_candidates, generic_size=args.generic_size, classes=args.classes, freq=args.freq,
-                        batch_size=args.batch_size, tiebreak=args.tiebreak, generic_file=args.generic)
+    rcfg = RecallConfig.from_args(args, rename=dict(generic_file='generic'))
     out = run_recall(mcfg, tcfg, scfg, rcfg, runs=args.runs, force=args.force)
     r = load_json(out/'candidates.json')
     print(format_candidates(r['candidates'], args.show)); print(json.dumps(r['summary'])); print(out)
 
 def register_cli(sub):
-    "Add `igds recall`."
+    "Add `igds recall`: the options of `TaskConfig`, `RecallConfig` and the model's and SAE's, with their defaults."
     p = sub.add_parser('recall', help='frequency recall of candidate task features', description=cli_recall.__doc__)
     data_args(p)
-    p.add_argument('--layer', type=int, default=None, help="residual layer L (default: the registry's)")
-    p.add_argument('--probe-size', type=int, default=512, help='probe examples')
-    p.add_argument('--pool-size', type=int, default=1000, help='pool examples (the splits are disjoint)')
-    p.add_argument('--generic-size', type=int, default=512, help='generic-text examples (the other tasks)')
-    p.add_argument('--n-candidates', type=int, default=64, help='N_c')
-    d = RecallConfig()
-    p.add_argument('--classes', default=','.join(d.classes), help='token classes that count: template, content, response '
-                   '(comma-separated; all, prompt and response also work)')
-    p.add_argument('--tiebreak', default=d.tiebreak, choices=['lift', 'strength'], help='order of equal scores')
-    p.add_argument('--generic', default=None, help="contrast text: .txt lines or .jsonl/.json with 'text' (default: the other tasks)")
-    p.add_argument('--freq', default='example', choices=['example', 'token'], help='frequency per example or per token')
-    p.add_argument('--sae-source', default='auto', choices=['auto', 'pretrained', 'trained'], help='which SAE')
-    p.add_argument('--sae-path', default=None, help='a local sae-lens SAE folder (overrides --sae-source)')
-    p.add_argument('--batch-size', type=int, default=8); p.add_argument('--device', default='cpu')
-    p.add_argument('--src', default='de', help='translation source language'); p.add_argument('--tgt', default='en')
+    ModelConfig.add_args(p, ['layer', 'device'])
+    RecallConfig.add_args(p, rename=dict(generic_file='generic'), aliases=dict(generic_file=['--generic-file']))
+    SAEConfig.add_args(p, ['source', 'path'], rename=dict(source='sae_source', path='sae_path'),
+                       notes=dict(path='; overrides --sae-source'))
     p.add_argument('--show', type=int, default=10, help='candidates to print')
     p.add_argument('--runs', default='runs', help='root of run folders'); p.add_argument('--force', action='store_true', help='redo')
     p.set_defaults(func=cli_recall)

@@ -15,7 +15,7 @@ from fastcore.docments import docments
 from .config import (Config, ModelConfig, TaskConfig, RecallConfig, FilterConfig, SelectConfig, TOKEN_CLASSES,
                          SELECTORS, save_json, load_json, stable_hash, provenance, atomic_write)
 from .models import get_spec, load_model
-from .tasks import TASKS, get_task, read_generic, training_sample
+from .tasks import TASKS, generic_tasks, get_task, read_generic, training_sample
 from .owndata import (DataError, SIZE_RULE, load_rows, to_dataset, read_pool, write_selected, drop_overlap,
                           long_examples, rank_last, check_budget, split_sizes, split_rows)
 from .recall import recall_features
@@ -24,7 +24,7 @@ from .select import get_selector, write_selection, explain_html, token_activatio
 from .cells import live_features
 
 # %% auto #0
-__all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'RunConfig', 'config_args', 'probe_sizes', 'run_splits',
+__all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'GENERIC', 'RunConfig', 'probe_sizes', 'run_splits',
            'generic_rows', 'cached', 'rows_key', 'sae_key', 'load_sae_spec', 'Loaded', 'recall_stage', 'filter_stage',
            'ranked_ids', 'select_stage', 'probe_tokens', 'length_svg', 'report_html', 'write_report', 'selected_path',
            'run', 'cli_run', 'register_cli']
@@ -52,28 +52,9 @@ class RunConfig(Config):
     max_length:int=512 # tokens per example; longer examples are ranked last, never cut
     device:str='cpu' # torch device
     def validate(self):
-        if self.generic_skip is not None and self.generic_skip not in TASKS:
-            raise ValueError(f"RunConfig.generic_skip={self.generic_skip!r} is not one of {list(TASKS)}")
+        if self.generic_skip is not None and self.generic_skip not in generic_tasks():
+            raise ValueError(f"RunConfig.generic_skip={self.generic_skip!r} is not one of {generic_tasks()}")
         if self.max_length <= 0: raise ValueError(f"RunConfig.max_length must be > 0, got {self.max_length}")
-
-# %% ../nbs/06_run.ipynb #2c0f5bdf
-def _base(tp):
-    "The type inside an `Optional`."
-    args = get_args(tp) if get_origin(tp) is Union else (tp,)
-    return next(a for a in args if a is not type(None))
-
-def config_args(p, # an argparse parser
-                cls, # a config dataclass
-                names, # the fields to add, as `--field-name`
-               ):
-    "Add options for fields of `cls`: the dataclass default, type or `Literal` choices, and its comment as help."
-    d, hints, doc = cls(), get_type_hints(cls), docments(cls)
-    for n in names:
-        tp, v = _base(hints[n]), getattr(d, n)
-        lit = get_origin(tp) is Literal
-        kw = dict(choices=list(get_args(tp))) if lit else dict(type=tp if tp in (int, float) else str)
-        p.add_argument('--' + n.replace('_', '-'), default=v, help=f"{doc[n]} (default: {v})".replace('%', '%%'), **kw)
-    return p
 
 # %% ../nbs/06_run.ipynb #650c2d58
 def _sizes(s:dict)->str: return ', '.join(f"{k}={v}" for k, v in s.items())
@@ -126,7 +107,7 @@ def generic_rows(rcfg:RecallConfig, skip:Optional[str]=None, seed:int=0)->tuple:
     "(the generic text, its rule): `rcfg.generic_file`, else the built-in tasks' samples in data/ evenly, less `skip`."
     n = rcfg.generic_size
     if rcfg.generic_file: return read_generic(rcfg.generic_file, n), f"the first {n} texts of {rcfg.generic_file}"
-    names = [t for t in TASKS if t != skip]
+    names = generic_tasks(skip)
     rule = f"{n} training texts drawn evenly from the built-in tasks' samples ({', '.join(names)})"
     return training_sample(TaskConfig(source='samples'), names, n, seed), rule
 
@@ -403,14 +384,14 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
 RECALL_ARGS = ('n_candidates', 'generic_max_freq', 'generic_size')
 FILTER_ARGS = ('alpha', 'tau', 'keep_rule', 'n_null', 'null_quantile', 'z', 'max_features')
 SELECT_ARGS = ('budget', 'seed', 'frs_reduce', 'frs_norm', 'frs_weight', 'loss_direction')
+GENERIC = dict(generic_file='generic')  # RecallConfig.generic_file is --generic
 
 def cli_run(args)->int:
     "Select from your own data: recall, filtering and the FRS (or a baseline); writes selected.<ext> and report.html."
-    pick = lambda names: {n: getattr(args, n) for n in names}
-    cfg = RunConfig(**pick(f for f in RunConfig.__dataclass_fields__))
-    rcfg = RecallConfig(**pick(RECALL_ARGS), generic_file=args.generic, batch_size=args.batch_size)
-    fcfg = FilterConfig(**pick(FILTER_ARGS), batch_size=args.batch_size)
-    scfg = SelectConfig(method=args.method, **pick(SELECT_ARGS), batch_size=args.batch_size)
+    cfg = RunConfig.from_args(args)
+    rcfg = RecallConfig.from_args(args, (*RECALL_ARGS, 'generic_file', 'batch_size'), rename=GENERIC)
+    fcfg = FilterConfig.from_args(args, (*FILTER_ARGS, 'batch_size'))
+    scfg = SelectConfig.from_args(args, ('method', *SELECT_ARGS, 'batch_size'))
     r = run(cfg, args.out, rcfg, fcfg, scfg, args.force)
     if r['skipped']:
         print(f"up to date: {r['selected']} ({r['n_selected']} of {r['n_pool']}); --force redoes it"); return 0
@@ -428,15 +409,13 @@ def register_cli(sub):
     p = sub.add_parser('run', help='select from your own instruction file (IGDS or a baseline), with a report',
                        description=cli_run.__doc__)
     p.add_argument('--data', required=True, help=docments(RunConfig)['data'])
-    p.add_argument('--method', default='igds', choices=SELECTORS.names(), help='selection method (default: igds)')
-    config_args(p, RunConfig, [f for f in RunConfig.__dataclass_fields__ if f not in ('data', 'fmt')])
-    p.add_argument('--fmt', default=None, choices=['messages', 'sharegpt', 'alpaca', 'prompt_response'],
-                   help='the rows\' format (default: detected from the fields)')
+    SelectConfig.add_args(p, ['method'], choices=dict(method=SELECTORS.names()))
+    RunConfig.add_args(p, [f for f in RunConfig.__dataclass_fields__ if f != 'data'],
+                       choices=dict(fmt=['messages', 'sharegpt', 'alpaca', 'prompt_response']))
     for cls, names in ((SelectConfig, SELECT_ARGS), (RecallConfig, RECALL_ARGS), (FilterConfig, FILTER_ARGS)):
-        config_args(p, cls, names)
-    p.add_argument('--generic', default=None,
-                   help=docments(RecallConfig)['generic_file'] + ' (default: the built-in samples)')
-    p.add_argument('--batch-size', type=int, default=SelectConfig().batch_size, help='examples per forward')
+        cls.add_args(p, names)
+    RecallConfig.add_args(p, ['generic_file'], rename=GENERIC, notes=dict(generic_file='; None: the built-in samples'))
+    SelectConfig.add_args(p, ['batch_size'])
     p.add_argument('--out', required=True, help='the run folder: selected.<ext>, scores.parquet, report.html')
     p.add_argument('--force', action='store_true', help='redo every stage')
     p.set_defaults(func=cli_run)

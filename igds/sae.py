@@ -12,12 +12,12 @@ import torch
 from tqdm.auto import tqdm
 from .config import SAEConfig, ModelConfig, TaskConfig, igds_cache, stable_hash, save_json, load_json, provenance
 from .models import ModelSpec, get_spec, load_model, resid_at, edit_resid, hook_name, token_logprobs, final_hidden
-from .tasks import TASKS, get_task, encode, collate, data_args
+from .tasks import TASKS, generic_tasks, get_task, encode, collate, data_args
 from .saecommit import *
 
 # %% auto #0
-__all__ = ['d_model', 'sae_layer', 'sae_fingerprint', 'check_sae', 'random_sae', 'repo_saes', 'training_settings', 'data_key',
-           'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
+__all__ = ['SAE_ARGS', 'd_model', 'sae_layer', 'sae_fingerprint', 'check_sae', 'random_sae', 'repo_saes', 'training_settings',
+           'data_key', 'trained_dir', 'sae_source', 'load_sae', 'training_examples', 'compact', 'collect_activations',
            'act_batches', 'train_sae', 'fidelity_report', 'acts_folder', 'trained_sae', 'measure_sae', 'run_sae_train',
            'run_sae_report', 'register_cli']
 
@@ -91,7 +91,8 @@ def training_settings(cfg:SAEConfig)->dict:
 
 def data_key(data_dir=None)->str:
     "A short key for the training text: the data folder (or the committed samples) and the three tasks."
-    return stable_hash(dict(data=str(Path(data_dir).resolve()) if data_dir else 'samples', tasks=sorted(TASKS)))
+    data = str(Path(data_dir).resolve()) if data_dir else 'samples'
+    return stable_hash(dict(data=data, tasks=sorted(generic_tasks())))
 
 def trained_dir(name:str, layer:int, cfg:SAEConfig, data_dir=None, cache=None)->Path:
     "The cache folder of the SAE igds trains for `name` at `layer` with `cfg` on `data_dir`."
@@ -147,7 +148,7 @@ def load_sae(model, layer:Optional[int]=None, cfg:SAEConfig=SAEConfig(), hf_mode
 def training_examples(cfg:SAEConfig, data_dir=None)->list:
     "The three tasks' training rows, each task shuffled with `cfg.seed`, interleaved round-robin."
     parts = []
-    for t in sorted(TASKS):
+    for t in sorted(generic_tasks()):
         ds = get_task(TaskConfig(name=t, data_dir=data_dir)).load('train', 'auto', data_dir)
         parts.append(ds.select(np.random.default_rng(cfg.seed).permutation(len(ds))).to_list())
     out = []
@@ -311,9 +312,9 @@ def measure_sae(folder, model, tokenizer, examples:list, n_eval:int=200, progres
     return rep
 
 # %% ../nbs/03_sae.ipynb #97de31c4
-def _sae_cfg(a)->SAEConfig:
-    kw = dict(n_tokens=a.n_tokens, epochs=a.epochs, k=a.k, width_mult=a.width_mult, lr=a.lr, seed=a.seed)
-    return SAEConfig(**{k: v for k, v in kw.items() if v is not None})
+SAE_ARGS = ('n_tokens', 'epochs', 'k', 'width_mult', 'lr', 'seed', 'context_size', 'batch_tokens', 'b_dec_init')
+
+def _sae_cfg(a)->SAEConfig: return SAEConfig.from_args(a, SAE_ARGS)
 
 def run_sae_train(args):
     "Train (or find in the cache) the SAE of a model at a layer and measure it; `--commit` writes data/saes/ in float16."
@@ -323,7 +324,7 @@ def run_sae_train(args):
     if args.commit:
         meta = load_json(out/'igds_sae.json')
         cmd = ' '.join(['igds sae train'] + [f'--{k.replace("_", "-")} {v}' for k, v in vars(args).items()
-                       if k in ('model', 'layer', 'n_tokens', 'epochs', 'k', 'width_mult', 'lr', 'seed', 'data_dir', 'n_eval')
+                       if k in ('model', 'layer', *SAE_ARGS, 'data_dir', 'n_eval')
                        and v is not None] + ['--commit'])
         acts = lambda: collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir), cfg.n_tokens,
                                            acts_folder(args.model, meta['layer'], cfg, args.data_dir), cfg.context_size)[0][:cfg.n_tokens]
@@ -349,17 +350,12 @@ def register_cli(sub):
     for name, fn in (('train', run_sae_train), ('report', run_sae_report)):
         q = ss.add_parser(name, help=fn.__doc__, description=fn.__doc__)
         data_args(q, task=None)
-        q.add_argument('--layer', type=int, default=None, help="residual layer L (default: the registry's)")
-        q.add_argument('--n-tokens', type=int, default=None, help='training tokens (default 1,000,000)')
-        q.add_argument('--epochs', type=int, default=None, help='passes over the cached activations (default 1)')
-        q.add_argument('--k', type=int, default=None, help='BatchTopK k (default 32)')
-        q.add_argument('--width-mult', type=int, default=None, help='d_sae = width_mult x d_model (default 8)')
-        q.add_argument('--lr', type=float, default=None, help='Adam learning rate (default 5e-4)')
-        q.add_argument('--seed', type=int, default=None, help='training seed (default 0)')
+        ModelConfig.add_args(q, ['layer'])
+        SAEConfig.add_args(q, SAE_ARGS)
         q.add_argument('--n-eval', type=int, default=200, help='held-out examples for the fidelity report')
         q.set_defaults(func=fn)
     t = ss.choices['train']
     t.add_argument('--commit', action='store_true', help='also write the float16 copy to data/saes/<model>-L<layer>/')
     t.add_argument('--force', action='store_true', help='retrain even if the cache has this SAE')
-    ss.choices['report'].add_argument('--sae-path', default=None, help='a local sae-lens SAE folder')
+    SAEConfig.add_args(ss.choices['report'], ['path'], rename=dict(path='sae_path'))
     p.set_defaults(func=lambda a: p.print_help() or 2)

@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Optional, Protocol, runtime_checkable, get_args, get_type_hints
 import numpy as np
 import torch
+from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .config import SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash
+from .config import SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash, save_json, provenance, igds_cache, atomic_write
 from .config import TOKEN_CLASSES, SELECTORS, as_classes
-from .models import resid_at, load_model, get_spec, model_tag
-from .tasks import encode, collate, get_task, make_splits, data_args
+from .models import resid_at, load_model, get_spec, n_layers, model_tag
+from .tasks import encode, collate, get_task, make_splits, data_args, task_config
 from .selection import *
 
 # %% auto #0
@@ -343,10 +344,7 @@ def _load_sae(args, model, layer):
 # %% ../nbs/12_resonant_selection.ipynb #b6d135d1
 def run_select(args)->int:
     "The `igds select` command (exit status 0; the results are the files)."
-    scfg = SelectConfig(method=args.method, budget=args.budget, seed=args.seed, frs_reduce=args.frs_reduce, frs_norm=args.frs_norm,
-                        frs_weight=args.frs_weight, classes=args.classes, loss_direction=args.loss_direction, zip_k1=args.zip_k1,
-                        zip_k2=args.zip_k2, zip_k3=args.zip_k3, batch_size=args.batch_size)
-    tcfg = TaskConfig(name=args.task, data_dir=args.data_dir, pool_size=args.pool_size)
+    scfg, tcfg = SelectConfig.from_args(args), task_config(args)
     spec = get_spec(args.model); layer = args.layer if args.layer is not None else (spec.layer if spec else None)
     needs, feats = SELECTORS.lookup(scfg.method, 'SelectConfig.method').needs, None
     if 'features' in needs:
@@ -377,27 +375,16 @@ def run_select(args)->int:
 
 # %% ../nbs/12_resonant_selection.ipynb #6240fb99
 def register_cli(sub):
-    "Add `igds select`."
-    d = SelectConfig()
+    "Add `igds select`: the options of `SelectConfig`, `TaskConfig` and the model's, with their defaults."
     p = sub.add_parser('select', help='score the pool and keep a budget of it (IGDS or a baseline)', description=run_select.__doc__)
-    p.add_argument('--method', default=d.method, choices=SELECTORS.names(), help='selection method (registered in SELECTORS)')
-    p.add_argument('--budget', type=float, default=d.budget, help='share of the pool in (0, 1], or a whole count > 1')
-    p.add_argument('--seed', type=int, default=d.seed, help='seed of random selection (also names the run folder)')
+    SelectConfig.add_args(p, choices=dict(method=SELECTORS.names()))
     data_args(p)
-    p.add_argument('--layer', type=int, default=None, help="layer L (default: the registry's, else features.json's)")
-    p.add_argument('--pool-size', type=int, default=1000, help='examples in the pool')
+    ModelConfig.add_args(p, ['layer', 'device'], notes=dict(layer=", else features.json's"))
     p.add_argument('--features', default=None,
                    help='features.json (default: the main filtering run in runs/<model>/<task>/filter-*/)')
     p.add_argument('--sae', default=None, help="a sae-lens SAE folder (default: the SAE stage's SAE for the model)")
-    p.add_argument('--classes', default=','.join(d.classes), help='token classes the FRS counts: template, content, response '
-                   '(comma-separated; all, prompt and response also work)')
-    for o in ('frs_reduce', 'frs_norm', 'frs_weight', 'loss_direction'):
-        p.add_argument('--' + o.replace('_', '-'), default=getattr(d, o), choices=get_args(get_type_hints(SelectConfig)[o]),
-                       help=f'default {getattr(d, o)}')
-    for o in ('zip_k1', 'zip_k2', 'zip_k3', 'batch_size'):
-        p.add_argument('--' + o.replace('_', '-'), type=int, default=getattr(d, o), help=f'default {getattr(d, o)}')
     p.add_argument('--max-length', type=int, default=None, help="tokens per example (default: the task's)")
-    p.add_argument('--device', default='cpu'); p.add_argument('--runs', default='runs', help='root of run folders')
+    p.add_argument('--runs', default='runs', help='root of run folders')
     p.add_argument('--out', default=None, help='output folder (default runs/<model>/<task>/<method>-b<budget>-s<seed>)')
     p.add_argument('--cache-dir', default=None, help='score cache (default runs/<model>/<task>/score-cache)')
     p.add_argument('--no-cache', action='store_true', help='do not read or write the score cache')

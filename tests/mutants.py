@@ -45,7 +45,7 @@ MUTANTS = [
            'ix = [0, 1, 2]', ('tests/test_select.py',), 'options_change or full_encode'),
     Mutant('labels-off-by-one', 'the SFT labels start one token before the response', 'finetune.py',
            "zip(e['input_ids'], e['span'])", "zip(e['input_ids'], e['span'][1:] + [1])", ('tests/test_tasks.py',), 'sft'),
-    Mutant('exact-match-strings', 'exact match compares the number strings, not their values', 'tasks.py',
+    Mutant('exact-match-strings', 'exact match compares the number strings, not their values', 'metrics.py',
            'return abs(f(a) - f(b)) < 1e-6', 'return a == b', ('tests/test_tasks.py',), 'exact_match'),
 ]
 

@@ -11,7 +11,7 @@ __all__ = ['STAGE_MODULES', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #21cb5d10
 STAGE_MODULES = ['igds.evaluate', 'igds.sae', 'igds.recall', 'igds.intervene', 'igds.select', 'igds.report', 'igds.finetune',
-                 'igds.plots', 'igds.grid', 'igds.run']
+                 'igds.plots', 'igds.grid', 'igds.run', 'igds.demo']
 
 def build_parser()->argparse.ArgumentParser:
     "The `igds` parser with every available stage's subcommand."

@@ -8,8 +8,10 @@ from pathlib import Path
 from .config import FilterConfig, ModelConfig, save_json, load_json
 from .models import get_spec
 from .tasks import data_args, task_config
-from .intervene import *
-from .filtertools import _max_probe
+from .filtertools import (DELTAS, DevCache, find_candidates, load_sae_for, probe_live, read_candidates, read_deltas,
+                              _max_probe)
+from .stability import stability, stability_records, stats_recall
+from .intervene import NULL_RULES, delta_vectors, filter_settings, memo_filter, run_filter
 
 # %% auto #0
 __all__ = ['run_filter_cli', 'register_cli']

@@ -285,7 +285,7 @@ def _seed_mean(s:np.ndarray, rng, resample:bool)->np.ndarray:
 # %% ../nbs/30_correlation_analysis.ipynb #83955031
 def paired_bootstrap(examples:dict, task:str, a:str, b:str, metric:Optional[str]=None, model:Optional[str]=None,
                      budget:float=0.5, n_boot:int=1000, seed:int=0, resample_seeds:bool=True)->dict:
-    """Method `a` − method `b` on the same test examples (every seed of each): the difference, its 95 % interval and p.
+    """Method `a` − method `b` on the same test examples (every seed of each): the difference, its 95 % interval, p.
     Each bootstrap draw resamples the test examples and, where a method has several seeds and `resample_seeds`, its
     seeds too: the interval then covers the fine-tuning seed's noise as well as the test set's."""
     metric = metric or primary(task)

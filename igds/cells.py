@@ -115,7 +115,7 @@ def null_pool(C, recall_dir)->Optional[list]:
     return live_features(recall_dir).tolist() if C.filter.keep_rule in NULL_RULES else None
 
 def task_features(C, model, tokenizer, sae, splits)->dict:
-    "Recall and filtering for the cell's model and task (each skipped if done): candidates, F* with Δ_j ± SE, folders."
+    "Recall and filtering for the cell's model and task (each skipped if done): candidates, F* with Δ_j, SE, folders."
     from igds.recall import run_recall
     from igds.intervene import run_filter, filter_settings
     from igds.sae import sae_fingerprint

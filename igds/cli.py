@@ -10,12 +10,13 @@ import argparse, importlib, sys
 __all__ = ['STAGE_MODULES', 'build_parser', 'main']
 
 # %% ../nbs/90_cli.ipynb #21cb5d10
-STAGE_MODULES = ['igds.evaluate', 'igds.sae', 'igds.recall', 'igds.intervene', 'igds.select', 'igds.report', 'igds.finetune',
-                 'igds.plots', 'igds.grid', 'igds.run', 'igds.demo']
+STAGE_MODULES = ['igds.evaluate', 'igds.sae', 'igds.recall', 'igds.filtercli', 'igds.select', 'igds.report',
+                 'igds.finetune', 'igds.plots', 'igds.grid', 'igds.run', 'igds.demo']
 
 def build_parser()->argparse.ArgumentParser:
     "The `igds` parser with every available stage's subcommand."
-    p = argparse.ArgumentParser(prog='igds', description='Interpretability-Guided Data Selection (IGDS) for LLM fine-tuning')
+    p = argparse.ArgumentParser(prog='igds',
+                                description='Interpretability-Guided Data Selection (IGDS) for LLM fine-tuning')
     sub = p.add_subparsers(dest='command', metavar='COMMAND')
     for name in STAGE_MODULES:
         try: mod = importlib.import_module(name)

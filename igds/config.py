@@ -4,19 +4,19 @@
 
 # %% ../nbs/00_config.ipynb #51413df5
 from __future__ import annotations
-import dataclasses, functools, hashlib, importlib, json, os, subprocess, tempfile, typing
+import dataclasses, hashlib, importlib, json, os, subprocess, tempfile, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Literal, Optional, Union, get_args, get_origin
 import yaml
 from fastcore.basics import patch
-from fastcore.docments import docments
+from .options import _dest, config_args
 
 # %% auto #0
-__all__ = ['TOKEN_CLASSES', 'SELECTORS', 'TASKS', 'SIZE_RULE', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write',
-           'save_json', 'load_json', 'save_config', 'load_config', 'Registry', 'ModelConfig', 'TaskConfig', 'SAEConfig',
-           'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'default_sizes',
-           'size_flags', 'size_hint', 'fit_sizes', 'config_args', 'git_sha', 'versions', 'provenance', 'igds_cache']
+__all__ = ['TOKEN_CLASSES', 'SELECTORS', 'TASKS', 'Config', 'as_classes', 'stable_hash', 'jaccard', 'atomic_write', 'save_json',
+           'load_json', 'save_config', 'load_config', 'Registry', 'ModelConfig', 'TaskConfig', 'SAEConfig',
+           'RecallConfig', 'FilterConfig', 'SelectConfig', 'FinetuneConfig', 'EvalConfig', 'git_sha', 'versions',
+           'provenance', 'igds_cache']
 
 # %% ../nbs/00_config.ipynb #b03ae529
 def _choices(tp):
@@ -47,13 +47,15 @@ class Config:
     def from_dict(cls, d:dict, source:str='dict'):
         "Build from a mapping; unknown keys are an error that names them (a legacy `span` is read as its classes)."
         names = {f.name for f in fields(cls)}
-        if 'span' in d and 'span' not in names and 'classes' in names: d = {**{k: v for k, v in d.items() if k != 'span'},
-                                                                            'classes': as_classes(d['span'])}
+        if 'span' in d and 'span' not in names and 'classes' in names:
+            d = {**{k: v for k, v in d.items() if k != 'span'}, 'classes': as_classes(d['span'])}
         unknown = sorted(set(d) - names)
         if unknown: raise ValueError(f"{source}: unknown {cls.__name__} key(s) {unknown}; known: {sorted(names)}")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k,v in d.items()})
 
-    def replace(self, **kw): "A copy with some fields changed (validated again)."; return dataclasses.replace(self, **kw)
+    def replace(self, **kw):
+        "A copy with some fields changed (validated again)."
+        return dataclasses.replace(self, **kw)
 
     def hash(self, n:int=8): "Short stable hash of the settings."; return stable_hash(self.to_dict(), n)
 
@@ -140,15 +142,20 @@ class Registry(dict):
         for m in self.homes: importlib.import_module(m)
         return self
 
-    def names(self)->list: "Every registered name (the built-ins loaded first), in the order they registered."; return list(self.load())
+    def names(self)->list:
+        "Every registered name (the built-ins loaded first), in the order they registered."
+        return list(self.load())
 
     def check(self, name:str, field:str)->str:
         "`name` if it is registered, else an error naming `field` and the registered names."
         if name not in self: self.load()
-        if name not in self: raise ValueError(f"{field}={name!r} is not one of {list(self)} (the registered {self.kind}s)")
+        if name not in self:
+            raise ValueError(f"{field}={name!r} is not one of {list(self)} (the registered {self.kind}s)")
         return name
 
-    def lookup(self, name:str, field:str='name'): "The entry registered as `name`."; return self[self.check(name, field)]
+    def lookup(self, name:str, field:str='name'):
+        "The entry registered as `name`."
+        return self[self.check(name, field)]
 
 SELECTORS = Registry('selection method', ('igds.select', 'igds.baselines'))  # IGDS and the baselines
 TASKS = Registry('task', ('igds.tasks', 'igds.datatask'))  # the built-in tasks, then the tasks of spec files
@@ -183,9 +190,10 @@ class TaskConfig(Config):
         TASKS.check(self.name, 'TaskConfig.name')
         for n in ('pool_size', 'probe_size', 'dev_select_size', 'dev_check_size'):
             if getattr(self, n) < 0: raise ValueError(f"TaskConfig.{n} must be >= 0, got {getattr(self, n)}")
-        if self.test_size is not None and self.test_size <= 0: raise ValueError("TaskConfig.test_size must be > 0 or None")
+        if self.test_size is not None and self.test_size <= 0:
+            raise ValueError("TaskConfig.test_size must be > 0 or None")
     def split_key(self)->dict:
-        "The fields that decide the pool, probe and dev splits (all but `test_size`): the key of recall and filtering runs."
+        "The fields that decide the pool, probe and dev splits (all but `test_size`): the key of recall/filter runs."
         return {k: v for k, v in self.to_dict().items() if k != 'test_size'}
     def to_dict(self)->dict:
         "The fields, but `split_rule` only when it is not 'v1': a config saved before the field existed used 'v1'."
@@ -201,7 +209,7 @@ class TaskConfig(Config):
 @dataclass(frozen=True)
 class SAEConfig(Config):
     "Which SAE to use at layer L, or how to train one (`method.md` §3)."
-    source:Literal['auto','pretrained','trained','path']='auto' # auto: the registry's pretrained SAE, else the committed/trained one
+    source:Literal['auto','pretrained','trained','path']='auto' # auto: the registry's pretrained SAE, else ours
     path:Optional[str]=None # a local sae-lens folder (source='path')
     release:Optional[str]=None # sae-lens release (overrides the registry)
     sae_id:Optional[str]=None # sae-lens id within the release
@@ -225,7 +233,7 @@ class RecallConfig(Config):
     generic_max_freq:float=0.9 # skip features firing on more than this share of generic examples
     freq:Literal['example','token']='example' # frequency per example (max over tokens > 0) or per token
     classes:tuple=('content', 'response') # token classes that count (template, content, response; method.md §4)
-    tiebreak:Literal['lift','strength']='lift' # equal scores: higher freq_task/freq_generic first, or (v1) more probe activation
+    tiebreak:Literal['lift','strength']='lift' # ties: higher freq_task/freq_generic, or (v1) more probe activation
     generic_file:Optional[str]=None # a user's own contrast text (.txt lines or .jsonl/.json with a `text` field)
     generic_size:int=512 # generic-text examples (the other tasks' training text)
     batch_size:int=8 # examples per forward
@@ -244,7 +252,7 @@ class FilterConfig(Config):
     beta:float=0.5 # add: h ← h + β·median‖h‖·W_dec[j]/‖W_dec[j]‖
     metric:Literal['likelihood','task']='likelihood' # Δ metric
     tau:float=0.0 # every rule keeps only features with Δ_j > τ
-    keep_rule:Literal['both','null','z','positive']='both' # also Δ_j > null quantile, > z·SE_j, or both; 'positive': v1
+    keep_rule:Literal['both','null','z','positive']='both' # also Δ_j > null quantile, > z·SE_j, or both; positive: v1
     n_null:int=32 # N_null: random live non-candidate features amplified the same way (one upper-layer forward each)
     null_quantile:float=0.95 # the quantile of the null's Δ that Δ_j must exceed
     z:float=1.645 # Δ_j must exceed z·SE_j (paired SE over dev_select; 1.645: one-sided 5 %)
@@ -272,7 +280,7 @@ class SelectConfig(Config):
     method:str='igds' # selector: a name registered in `SELECTORS` (igds, full, random, loss, ifd, zip, longest)
     budget:float=0.5 # share of the pool (0, 1], or a count > 1
     seed:int=0 # random: the sampling seed
-    frs_reduce:Literal['sum','mean']='mean' # FRS over the counted tokens: mean (measured: the sum tracks length) or sum (paper)
+    frs_reduce:Literal['sum','mean']='mean' # FRS over counted tokens: mean (measured: a sum tracks length), sum (paper)
     frs_norm:Literal['none','probe_max','probe_mean']='none' # per-feature normalisation by a probe statistic
     frs_weight:Literal['none','delta']='none' # Δ-weighting of features
     classes:tuple=('content', 'response') # token classes the FRS sums over (template, content, response)
@@ -316,93 +324,6 @@ class EvalConfig(Config):
     max_new_tokens:Optional[int]=None # None = the task's default
     nll:bool=True # also the mean reference NLL
 
-# %% ../nbs/00_config.ipynb #fdf2f4b8
-SIZE_RULE = dict(probe_size=(512, 40), dev_select_size=(64, 10), dev_check_size=(64, 10))  # (cap, % of the rows)
-
-def default_sizes(n:int)->dict:
-    "Split sizes of `n` rows: probe min(512, ⌊40 % n⌋), dev_select and dev_check min(64, ⌊10 % n⌋), pool the rest."
-    s = {k: min(cap, n*pct//100) for k, (cap, pct) in SIZE_RULE.items()}
-    return dict(s, pool_size=n - sum(s.values()))
-
-def size_flags(sizes:dict)->str:
-    "The sizes as command-line options."
-    return ' '.join(f"--{k.replace('_', '-')} {v}" for k, v in sizes.items())
-
-def _rest(keys, free)->Optional[str]:
-    "The split that takes what the others leave: the pool, else the probe, if it is free to change."
-    return next((k for k in ('pool_size', 'probe_size') if k in free and k in keys), None)
-
-def _shrink(n:int, sizes:dict, free)->dict:
-    "The `free` sizes by `SIZE_RULE` (never above their own), the pool (else the probe) what the others leave."
-    s = {k: min(v, n*SIZE_RULE[k][1]//100) if k in free and k in SIZE_RULE else v for k, v in sizes.items()}
-    if rest := _rest(s, free): s[rest] = max(0, min(sizes[rest], n - sum(v for k, v in s.items() if k != rest)))
-    return s
-
-def _fits(n:int, s:dict, free)->bool: return sum(s.values()) <= n and s.get(_rest(s, free), 1) >= 1
-
-def size_hint(n:int, sizes:dict)->str:
-    "The sizes `SIZE_RULE` gives `n` rows for the splits of `sizes`, as options, or that none fit."
-    rule = _shrink(n, sizes, tuple(sizes))
-    return f"sizes that fit: {size_flags(rule)}" if _fits(n, rule, tuple(sizes)) else "no split fits: add rows"
-
-def fit_sizes(n:int, # the rows the splits are cut from
-              sizes:dict, # the sizes of the splits cut from them, e.g. {'probe_size': 512, 'pool_size': 1000}
-              free=(), # the keys the user did not ask for: these shrink when `sizes` do not fit
-              what:str='the data', # the rows' name, for the error
-             )->dict:
-    "`sizes` if they fit in `n` rows, else with the `free` ones shrunk by `SIZE_RULE`; an error names sizes that fit."
-    if sum(sizes.values()) <= n: return dict(sizes)
-    if _fits(n, s := _shrink(n, sizes, free), free): return s
-    raise ValueError(f"{what} has {n} rows, but the splits ask for {sum(s.values())} ({size_flags(s)}); "
-                     f"{size_hint(n, sizes)}")
-
-# %% ../nbs/00_config.ipynb #56127fe7
-def _base(tp):
-    "The type inside an `Optional`."
-    args = get_args(tp) if get_origin(tp) is Union else (tp,)
-    return next(a for a in args if a is not type(None))
-
-@functools.lru_cache(maxsize=None)
-def _docs(cls)->dict: return docments(cls)  # each field's comment (parsing the source is slow)
-
-def _dest(name:str, prefix:str='', rename:Optional[dict]=None)->str: return (rename or {}).get(name, prefix + name)
-
-def _show(v)->str: return ','.join(map(str, v)) if isinstance(v, tuple) else str(v)
-
-def _kind(tp, v, choices)->dict:
-    "argparse keywords for a field of type `tp` with default `v`."
-    if choices is not None: return dict(choices=list(choices))
-    if get_origin(tp) is Literal: return dict(choices=[c for c in get_args(tp) if c is not None])
-    if isinstance(v, tuple) and v and all(type(x) in (int, float) for x in v): return dict(nargs='+', type=type(v[0]))
-    return dict(type=tp if tp in (int, float) else str)
-
-def config_args(p, # an argparse parser
-                cls, # a config dataclass
-                names=None, # the fields to add (default: all), each as `--{prefix}{field-name}`
-                prefix:str='', # put before each option's name (and its `dest`)
-                rename:Optional[dict]=None, # {field: option name} for options named otherwise
-                aliases:Optional[dict]=None, # {field: [other option strings]} that also set it
-                choices:Optional[dict]=None, # {field: allowed values} of fields checked against a registry
-                unset=(), # fields whose option defaults to None (the command fills them in)
-                notes:Optional[dict]=None, # {field: text} appended to a field's help
-               ):
-    "Add an option per field of `cls`: its dataclass default, type or `Literal` choices, and its comment as help."
-    hints, doc, fs = typing.get_type_hints(cls), _docs(cls), {f.name: f for f in fields(cls)}
-    for n in names or list(fs):
-        v, tp, dest = fs[n].default, _base(hints[n]), _dest(n, prefix, rename)
-        flag, more = '--' + dest.replace('_', '-'), list((aliases or {}).get(n, ()))
-        text = f"{doc.get(n) or n}{(notes or {}).get(n, '')}"
-        if tp is bool and v: p.add_argument('--no-' + flag[2:], *more, dest=dest, action='store_false',
-                                            help=f"turn off: {text} (default: on)".replace('%', '%%'))
-        elif tp is bool: p.add_argument(flag, *more, dest=dest, action='store_true',
-                                        help=f"{text} (default: off)".replace('%', '%%'))
-        else:
-            d = None if n in unset else (_show(v) if isinstance(v, tuple) and all(isinstance(x, str) for x in v) else v)
-            d = list(d) if isinstance(d, tuple) else d
-            p.add_argument(flag, *more, dest=dest, default=d, help=f"{text} (default: {_show(v)})".replace('%', '%%'),
-                           **_kind(tp, v, (choices or {}).get(n)))
-    return p
-
 # %% ../nbs/00_config.ipynb #688df086
 @patch(cls_method=True)
 def add_args(cls:Config, p, names=None, **kw):
@@ -436,7 +357,8 @@ def versions()->dict:
 
 def provenance(**extra)->dict:
     "Versions and git SHA, plus anything passed (configs, seeds)."
-    return dict(versions=versions(), git_sha=git_sha(), **{k: v.to_dict() if isinstance(v, Config) else v for k,v in extra.items()})
+    return dict(versions=versions(), git_sha=git_sha(),
+                **{k: v.to_dict() if isinstance(v, Config) else v for k,v in extra.items()})
 
 # %% ../nbs/00_config.ipynb #378711c6
 def igds_cache()->Path:

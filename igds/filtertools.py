@@ -102,9 +102,9 @@ def _line(j:int, d)->str:
     return json.dumps(dict(id=int(j), delta=_mean(d), d=[None if np.isnan(v) else float(v) for v in d])) + '\n'
 
 def read_deltas(path)->dict:
-    """{j: per-example Δ} from a Δ file (one JSON line per feature). A kill can leave a torn or unterminated last line,
-    and a line may hold Δ_j without the per-example values: then the file is rewritten without those lines (their
-    features are measured again), so that the next append starts a line of its own."""
+    """{j: per-example Δ} from a Δ file (one JSON line per feature). A kill can leave a torn or unterminated last
+    line, and a line may hold Δ_j without the per-example values: then the file is rewritten without those lines
+    (their features are measured again), so that the next append starts a line of its own."""
     if path is None or not Path(path).exists(): return {}
     text, out, bad = Path(path).read_text(), {}, False
     for line in text.splitlines():

@@ -12,8 +12,8 @@ import torch
 from tqdm.auto import tqdm
 from .config import FilterConfig, ModelConfig, TaskConfig, save_json, load_json, provenance, stable_hash
 from .config import atomic_write, jaccard, TOKEN_CLASSES
-from .models import hidden_from_resid, generate, token_logprobs, get_spec, model_tag
-from .tasks import format_prompt, stop_strings, data_args, task_config
+from .models import hidden_from_resid, generate, token_logprobs, model_tag
+from .tasks import format_prompt, stop_strings
 from .filtertools import *
 from .filtertools import _records, _max_probe, _mean, _line
 from .stability import *
@@ -22,7 +22,7 @@ from .stability import *
 __all__ = ['NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'amplify_edit', 'feature_edit', 'loglik',
            'delta_vectors', 'deltas', 'deltas_naive', 'task_score', 'deltas_task', 'delta_stats', 'draw_null',
            'null_threshold', 'dev_live', 'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'alpha_sweep',
-           'check', 'filter_features', 'memo_filter', 'filter_settings', 'run_filter', 'run_filter_cli', 'register_cli']
+           'check', 'filter_features', 'memo_filter', 'filter_settings', 'run_filter']
 
 # %% ../nbs/11_interventional_filtering.ipynb #ad760e7d
 def feature_directions(sae, features:Sequence[int])->torch.Tensor:
@@ -69,7 +69,8 @@ def feature_edit(sae, features:Sequence[int], cfg:FilterConfig=FilterConfig(), m
     add_scale = None if median_norm is None else cfg.beta*float(median_norm)
     if cfg.mode == 'clamp' and target is None:
         raise ValueError("mode='clamp' needs max_probe (each feature's probe maximum)")
-    if cfg.mode == 'add' and add_scale is None: raise ValueError("mode='add' needs median_norm (median ‖h‖ at layer L)")
+    if cfg.mode == 'add' and add_scale is None:
+        raise ValueError("mode='add' needs median_norm (median ‖h‖ at layer L)")
     a = cfg.alpha if alpha is None else alpha
     def edit(h, keep, acts=None):
         if acts is None and cfg.mode != 'add': acts = feature_acts(sae, h, features)
@@ -367,75 +368,3 @@ def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, ru
     save_json(dict(res, settings=settings, **provenance(filter=cfg)), out)
     part.unlink(missing_ok=True)
     return load_json(out), out
-
-# %% ../nbs/11_interventional_filtering.ipynb #34d6041e
-def run_filter_cli(args):
-    "The `igds filter` command (prints F* and the check; the result is in features.json)."
-    from igds.models import load_model
-    from igds.tasks import get_task, make_splits
-    mcfg, tcfg = ModelConfig.from_args(args, ('name', 'layer', 'device'), rename=dict(name='model')), task_config(args)
-    fcfg = FilterConfig.from_args(args)
-    if args.stability and fcfg.metric != 'likelihood':
-        raise ValueError("--stability resamples the per-example likelihood Δ: it needs --metric likelihood")
-    cpath = Path(args.candidates) if args.candidates else find_candidates(args.runs, args.model, args.task)
-    cands, meta = read_candidates(cpath, args.n_candidates), load_json(cpath)
-    meta = meta if isinstance(meta, dict) else {}
-    spec = get_spec(args.model)
-    layer = next((l for l in (args.layer, meta.get('layer'), spec and spec.layer) if l is not None), None)
-    if layer is None: raise ValueError(f"{args.model} has no default layer: pass --layer")
-    if meta.get('layer') is not None and meta['layer'] != layer:
-        raise ValueError(f"{cpath} was recalled at layer {meta['layer']} but --layer {layer} was asked")
-    model, tok = load_model(mcfg.replace(layer=layer))
-    sae, sae_id = load_sae_for(args, model, layer, meta)
-    splits = make_splits(tcfg)
-    task = get_task(tcfg)
-    live = probe_live(cpath.parent) if fcfg.keep_rule in NULL_RULES else None  # the null's pool: live on the probe
-    pool = live[0] if live else None
-    mp = {**live[1], **(_max_probe(cands) or {})} if live and fcfg.mode == 'clamp' else None
-    sett = filter_settings(fcfg, mcfg, tcfg, sae_id, cands, layer, sweep=not args.no_sweep, null_pool=pool)
-    res, out = run_filter(model, tok, sae, splits, cands, sett, args.runs, fcfg, task, args.force,
-                          max_length=task.max_length, null_pool=pool, max_probe=mp)
-    print(f"candidates: {cpath} ({len(cands)}); F* ({len(res['features'])}, keep rule {fcfg.keep_rule!r}):")
-    num = lambda x, f: 'n/a' if x is None else format(x, f)
-    for f in res['features']:
-        print(f"  feature {f['id']:>6}  Δ = {f['delta']:+.4f} ± {num(f.get('se'), '.4f')} z = {num(f.get('z'), '.2f')}")
-    if res.get('null'):
-        n = res['null']
-        print(f"null: {n['n_null']} live non-candidate features (from {n['pool_from']}), Δ's {n['q']:g} quantile "
-              f"{num(n['quantile'], '+.4f')}")
-    if 'check' in res: c = res['check']; print(f"dev_check log-lik before {c['before']:.4f}, after {c['after']:.4f} "
-                                              f"(Δ {c['delta']:+.4f} ± {c['se']:.4f}, improved {100*c['improved']:.0f} %)")
-    print(f'written: {out}')
-    if args.stability: _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, out.parent, tcfg.seed, task.max_length)
-
-def _cli_stability(args, model, tok, sae, splits, cpath, res, fcfg, layer, folder, seed, max_length):
-    "Recall on probe halves and sizes from recall's saved statistics; F* per split from its own bootstrap of Δ."
-    rf = stats_recall(cpath.parent, n_candidates=args.n_candidates)
-    cache = DevCache(model, tok, splits['dev_select'], layer, fcfg.batch_size, max_length)
-    mp = {j: float(v) for j, v in enumerate(rf.probe_max)} if fcfg.mode == 'clamp' else None
-    filt = memo_filter(lambda ids: delta_vectors(model, sae, cache, ids, fcfg, mp, progress=False), fcfg,
-                       read_deltas(folder/DELTAS), (res.get('null') or {}).get('ids', ()))  # measured ones are reused
-    st = stability(rf, filt, rf.n_probe, tuple(args.stability_sizes), seed, fcfg.max_features)
-    save_json(dict(stability_records(st), settings=res['settings']), folder/'stability.json')
-    t = st['features_table']
-    print('F* Jaccard, probe half A vs half B:', round(float(t.query("a == 'half A' and b == 'half B'").jaccard.iloc[0]), 3))
-    print(t.pivot(index='a', columns='b', values='jaccard').round(2).to_string())
-    print('Δ per split: a bootstrap resample of the dev_select examples (the null threshold with it)')
-    print(f"written: {folder/'stability.json'}")
-
-def register_cli(sub):
-    "Add `igds filter`: the options of `TaskConfig`, `FilterConfig` and the model's, with their defaults."
-    p = sub.add_parser('filter', help='interventional filtering: Δ_j per candidate, F* into features.json',
-                       description=run_filter_cli.__doc__)
-    data_args(p, aliases=dict(dev_select_size=['--dev-select'], dev_check_size=['--dev-check']))
-    ModelConfig.add_args(p, ['layer', 'device'])
-    FilterConfig.add_args(p)
-    p.add_argument('--candidates', default=None, help="a candidates.json (default: the recall stage's in the run folder)")
-    p.add_argument('--n-candidates', type=int, default=None, help='use only the first N candidates')
-    p.add_argument('--sae', default=None, help='a sae-lens SAE folder (default: the SAE stage’s for the model)')
-    p.add_argument('--no-sweep', action='store_true', help='skip the α sweep')
-    p.add_argument('--runs', default='runs', help='root of run folders')
-    p.add_argument('--force', action='store_true', help='redo even if features.json matches')
-    p.add_argument('--stability', action='store_true', help="also: candidates and F* from probe halves and sizes (needs recall's statistics)")
-    p.add_argument('--stability-sizes', type=int, nargs='+', default=[64, 128, 256, 512], help='probe sizes for --stability')
-    p.set_defaults(func=run_filter_cli)

@@ -98,7 +98,8 @@ def plot_correlation(df:pd.DataFrame, task:str, path='figures/correlation.png', 
         ax.set_title(f"{task}: r = {c['pearson_r']:.2f} (p={c['pearson_p']:.2g}), ρ = {c['spearman_rho']:.2f}, "
                      f"n = {c['n']} distinct selections of {int(d.n_cells.sum())} cells", fontsize=8)
     ax.set_xlabel("Δ mean activation of F* (after − before)")
-    ax.set_ylabel(('− Δ ' if (metric or primary(task)) in LOWER_IS_BETTER else 'gain in ') + (metric or primary(task)))
+    shown = metric or primary(task)
+    ax.set_ylabel(('− Δ ' if shown in LOWER_IS_BETTER else 'gain in ') + shown)
     ax.legend(fontsize=7, loc='upper left', bbox_to_anchor=(1.02, 1), frameon=False)  # outside: no point hidden
     return _save(fig, path)
 

@@ -123,7 +123,8 @@ def format_candidates(cands:list, n:int=10)->str:
     "The top `n` candidates as a plain-text table."
     lines = [f"{'rank':>4} {'feature':>8} {'freq_task':>9} {'freq_generic':>12} {'score':>7} {'probe_max':>9}"]
     for i, c in enumerate(cands[:n], 1):
-        lines.append(f"{i:>4} {c['feature']:>8} {c['freq_task']:>9.3f} {c['freq_generic']:>12.3f} {c['score']:>7.3f} {c.get('probe_max', float('nan')):>9.2f}")
+        lines.append(f"{i:>4} {c['feature']:>8} {c['freq_task']:>9.3f} {c['freq_generic']:>12.3f} {c['score']:>7.3f} "
+                     f"{c.get('probe_max', float('nan')):>9.2f}")
     return '\n'.join(lines)
 
 def cli_recall(args):
@@ -144,5 +145,6 @@ def register_cli(sub):
     SAEConfig.add_args(p, ['source', 'path'], rename=dict(source='sae_source', path='sae_path'),
                        notes=dict(path='; overrides --sae-source'))
     p.add_argument('--show', type=int, default=10, help='candidates to print')
-    p.add_argument('--runs', default='runs', help='root of run folders'); p.add_argument('--force', action='store_true', help='redo')
+    p.add_argument('--runs', default='runs', help='root of run folders')
+    p.add_argument('--force', action='store_true', help='redo')
     p.set_defaults(func=cli_recall)

@@ -20,14 +20,14 @@ from .owndata import (DataError, SIZE_RULE, load_rows, to_dataset, read_pool, wr
                           long_examples, rank_last, check_budget, split_sizes, split_rows)
 from .recall import recall_features
 from .intervene import filter_features, NoFeatureError, NULL_RULES
-from .select import get_selector, write_selection, explain_html, token_activations, random_sae
+from .select import get_selector, write_selection, explain_html, random_sae
+from .runreport import probe_tokens, length_svg, report_html, _plain
 from .cells import live_features
 
 # %% auto #0
 __all__ = ['SPLIT_NAMES', 'RECALL_ARGS', 'FILTER_ARGS', 'SELECT_ARGS', 'GENERIC', 'RunConfig', 'probe_sizes', 'run_splits',
            'generic_rows', 'cached', 'rows_key', 'sae_key', 'load_sae_spec', 'Loaded', 'recall_stage', 'filter_stage',
-           'ranked_ids', 'select_stage', 'probe_tokens', 'length_svg', 'report_html', 'write_report', 'selected_path',
-           'run', 'cli_run', 'register_cli']
+           'ranked_ids', 'select_stage', 'write_report', 'selected_path', 'run', 'cli_run', 'register_cli']
 
 # %% ../nbs/06_run.ipynb #04c353f4
 @dataclass(frozen=True)
@@ -233,79 +233,6 @@ def select_stage(out, L:Optional[Loaded], scfg:SelectConfig, pool, features, pro
     ids = ranked_ids(sel, pool, scfg.budget, det['score'], long, name)
     write_selection(out, sel, pool, ids, det, settings, long=lines)
     return load_json(out/'selection.json')
-
-# %% ../nbs/06_run.ipynb #86883905
-def probe_tokens(frs, # an `FRS` over F*
-                 probe, # the probe rows
-                 n:int=32, # first probe examples read
-                 top:int=6, # tokens kept per feature
-                )->dict:
-    "{feature: [(token, activation)]}: each feature's strongest distinct tokens (counted classes) on the probe."
-    best = {j: {} for j in frs.fs.ids}
-    counted = [TOKEN_CLASSES.index(c) for c in frs.cfg.classes]
-    for ex in probe.select(range(min(n, len(probe)))):
-        ta = token_activations(frs, ex); m = ta['keep'] & np.isin(ta['cls'], counted)
-        for c, j in enumerate(frs.fs.ids):
-            for t in np.flatnonzero(m & (ta['acts'][:, c] > 0)):
-                best[j][ta['tokens'][t]] = max(best[j].get(ta['tokens'][t], 0.0), float(ta['acts'][t, c]))
-    return {j: sorted(d.items(), key=lambda kv: -kv[1])[:top] for j, d in best.items()}
-
-def length_svg(pool_len, # each pool example's length
-               sel_len, # each selected example's length
-               what:str='tokens', # the unit
-              )->str:
-    "An inline SVG: the length histogram of the selection against the pool's, with their medians."
-    from matplotlib.figure import Figure
-    fig = Figure(figsize=(6, 2.6)); ax = fig.subplots()
-    bins = np.histogram_bin_edges(np.asarray(pool_len, float), bins=min(30, max(5, len(pool_len)//4)))
-    for x, label, c in ((pool_len, 'pool', '#999999'), (sel_len, 'selection', '#e07000')):
-        ax.hist(np.asarray(x, float), bins=bins, histtype='step', lw=2, color=c,
-                label=f'{label} (median {np.median(x):.0f})')
-    ax.set_xlabel(f'example length ({what})'); ax.set_ylabel('examples'); ax.legend(frameon=False); fig.tight_layout()
-    buf = io.StringIO(); fig.savefig(buf, format='svg')
-    return buf.getvalue()[buf.getvalue().index('<svg'):]
-
-# %% ../nbs/06_run.ipynb #e91ea785
-_CSS = ("body{font-family:sans-serif;max-width:60em;margin:2em auto;padding:0 1em}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;vertical-align:top}pre{white-space:pre-wrap}")
-
-def _table(rows:list, head:list)->str:
-    cell = lambda v: f"<td>{v}</td>"
-    return (f"<table><tr>{''.join(f'<th>{h}</th>' for h in head)}</tr>"
-            + ''.join(f"<tr>{''.join(cell(v) for v in r)}</tr>" for r in rows) + "</table>")
-
-def _plain(ex:dict, score:float, cut:int=600)->str:
-    t = lambda s: html.escape(s if len(s) <= cut else s[:cut] + ' …')
-    return (f"<div><b>{html.escape(ex['id'])}</b> (row {ex['row']}, score {score:.4g})<pre>{t(ex['instruction'])}"
-            f"\n\n→ {t(ex['response'])}</pre></div>")
-
-def _fstar(feats:dict, tokens:dict)->str:
-    num = lambda x, f: 'n/a' if x is None else format(x, f)
-    rows = [(f['id'], f"{f['delta']:+.4g} ± {num(f.get('se'), '.2g')}", num(f.get('z'), '.2f'),
-             ', '.join(f"{html.escape(repr(t), quote=False)} ({a:.2f})" for t, a in tokens.get(f['id'], [])))
-            for f in feats['features']]
-    return _table(rows, ['feature', 'Δ ± SE', 'z', 'top tokens on the probe (activation)'])
-
-def report_html(title:str, # the page's heading
-                facts:list, # (name, value) rows of the summary
-                notes:list, # lines: rows removed, rows ranked last
-                examples:dict, # {'top': [html], 'bottom': [html]}
-                svg:str, # the length profile
-                feats:Optional[dict]=None, # features.json (igds)
-                tokens:Optional[dict]=None, # `probe_tokens`
-               )->str:
-    "The report as one self-contained HTML page (no script, no external file)."
-    e = html.escape
-    parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title><style>{_CSS}</style></head>"
-             f"<body><h1>{e(title)}</h1>", _table([(e(k), e(str(v))) for k, v in facts], ['', ''])]
-    more = f"<li>… and {len(notes) - 50} more</li>" if len(notes) > 50 else ''
-    if notes: parts.append(f"<h2>Removed or ranked last ({len(notes)})</h2><ul>"
-                           + ''.join(f"<li>{e(n)}</li>" for n in notes[:50]) + more + "</ul>")
-    if feats: parts += [f"<h2>F*: {len(feats['features'])} features</h2>", _fstar(feats, tokens or {})]
-    for k, label in (('top', 'Top 3 examples'), ('bottom', 'Bottom 3 examples')):
-        parts += [f"<h2>{label}</h2>", *examples.get(k, [])]
-    parts += ["<h2>Length profile</h2>", svg, "</body></html>"]
-    return '\n'.join(parts)
 
 # %% ../nbs/06_run.ipynb #5c682a49
 def write_report(out, data:dict, sel:dict, L:Optional[Loaded], scfg:SelectConfig, feats:Optional[dict]=None,

@@ -317,18 +317,21 @@ SAE_ARGS = ('n_tokens', 'epochs', 'k', 'width_mult', 'lr', 'seed', 'context_size
 def _sae_cfg(a)->SAEConfig: return SAEConfig.from_args(a, SAE_ARGS)
 
 def run_sae_train(args):
-    "Train (or find in the cache) the SAE of a model at a layer and measure it; `--commit` writes data/saes/ in float16."
+    "Train (or find in the cache) a model's SAE at a layer and measure it; `--commit` writes data/saes/ in float16."
     cfg = _sae_cfg(args)
     model, tok = load_model(ModelConfig(name=args.model, layer=args.layer))
-    out = trained_sae(args.model, args.layer, cfg, args.data_dir, n_eval=0, force=args.force, model=model, tokenizer=tok)
+    out = trained_sae(args.model, args.layer, cfg, args.data_dir, n_eval=0, force=args.force, model=model,
+                      tokenizer=tok)
     if args.commit:
         meta = load_json(out/'igds_sae.json')
         cmd = ' '.join(['igds sae train'] + [f'--{k.replace("_", "-")} {v}' for k, v in vars(args).items()
                        if k in ('model', 'layer', *SAE_ARGS, 'data_dir', 'n_eval')
                        and v is not None] + ['--commit'])
-        acts = lambda: collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir), cfg.n_tokens,
-                                           acts_folder(args.model, meta['layer'], cfg, args.data_dir), cfg.context_size)[0][:cfg.n_tokens]
-        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd, acts=acts)  # read from the cache only if over the cap
+        acts = lambda: collect_activations(model, tok, meta['layer'], training_examples(cfg, args.data_dir),
+                                           cfg.n_tokens, acts_folder(args.model, meta['layer'], cfg, args.data_dir),
+                                           cfg.context_size)[0][:cfg.n_tokens]
+        # `acts` is read from the cache only if over the cap
+        out = commit_sae(out, repo_saes()/f"{args.model}-L{meta['layer']}", cmd, acts=acts)
     fid = measure_sae(out, model, tok, training_examples(cfg, args.data_dir), args.n_eval)
     if args.commit: write_readme(out, cmd)
     print(json.dumps(dict(folder=str(out), **fid), indent=1))

@@ -12,7 +12,8 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .config import SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash, save_json, provenance, igds_cache, atomic_write
+from .config import (SelectConfig, ModelConfig, TaskConfig, load_json, stable_hash, save_json, provenance,
+                         igds_cache, atomic_write)
 from .config import TOKEN_CLASSES, SELECTORS, as_classes
 from .models import resid_at, load_model, get_spec, n_layers, model_tag
 from .tasks import encode, collate, get_task, make_splits, data_args, task_config
@@ -75,7 +76,7 @@ def sae_arch(sae)->str: "sae-lens architecture name of `sae`."; return type(sae.
 
 @torch.no_grad()
 def encode_features(sae, h:torch.Tensor, cols, W=None)->torch.Tensor:
-    "Activations (… × len(cols)) of SAE latents `cols` for residuals `h` (… × d_in); column-wise for JumpReLU/ReLU."
+    "Activations (… × len(cols)) of SAE latents `cols` for residuals `h` (… × d_in); by column for JumpReLU/ReLU."
     cols = torch.as_tensor(list(cols), dtype=torch.long)
     if sae_arch(sae) not in COLUMNWISE: return sae.encode(h)[..., cols]
     x = sae.process_sae_in(h)
@@ -351,13 +352,15 @@ def run_select(args)->int:
         feats = load_features(args.features or find_features(args.runs, args.model, args.task, tcfg, layer), args.model,
                               layer)
         layer = layer if layer is not None else feats.layer
-    settings = dict(select=scfg.to_dict(), model=args.model, layer=layer, task=tcfg.to_dict(), max_length=args.max_length,
-                    features=feats.hash() if feats else None, features_source=feats.source if feats else None, sae=args.sae)
+    settings = dict(select=scfg.to_dict(), model=args.model, layer=layer, task=tcfg.to_dict(),
+                    max_length=args.max_length, features=feats.hash() if feats else None,
+                    features_source=feats.source if feats else None, sae=args.sae)
     out = Path(args.out) if args.out else run_dir(args.runs, args.model, args.task, scfg)
     if (out/'selection.json').exists() and not args.force:
         old = load_json(out/'selection.json')
         if old.get('settings') == json.loads(json.dumps(settings)):
-            print(f'up to date: {out}/selection.json ({old["n_selected"]} of {old["n_pool"]}); --force redoes it'); return 0
+            print(f'up to date: {out}/selection.json ({old["n_selected"]} of {old["n_pool"]}); --force redoes it')
+            return 0
     splits = make_splits(tcfg); pool = splits['pool']
     model = tok = sae = None
     if needs:
@@ -370,13 +373,15 @@ def run_select(args)->int:
     ids = sel.select(pool, scfg.budget, scores=det['score'])
     if is_main_process():
         write_selection(out, sel, pool, ids, det, settings)
-        print(f"{scfg.method}: kept {len(ids)} of {len(pool)} -> {out}/selection.json" + (f" ({sel.info})" if len(sel.info) > 2 else ''))
+        print(f"{scfg.method}: kept {len(ids)} of {len(pool)} -> {out}/selection.json"
+              + (f" ({sel.info})" if len(sel.info) > 2 else ''))
     return 0
 
 # %% ../nbs/12_resonant_selection.ipynb #6240fb99
 def register_cli(sub):
     "Add `igds select`: the options of `SelectConfig`, `TaskConfig` and the model's, with their defaults."
-    p = sub.add_parser('select', help='score the pool and keep a budget of it (IGDS or a baseline)', description=run_select.__doc__)
+    p = sub.add_parser('select', help='score the pool and keep a budget of it (IGDS or a baseline)',
+                       description=run_select.__doc__)
     SelectConfig.add_args(p, choices=dict(method=SELECTORS.names()))
     data_args(p)
     ModelConfig.add_args(p, ['layer', 'device'], notes=dict(layer=", else features.json's"))

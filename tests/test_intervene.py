@@ -288,7 +288,8 @@ def test_cli_keep_rule_options_default_to_the_config():
     import argparse
     from igds.cli import main
     sub = argparse.ArgumentParser().add_subparsers()
-    iv.register_cli(sub)
+    from igds.filtercli import register_cli
+    register_cli(sub)
     args = sub.choices['filter'].parse_args(['--model', 'tiny-random'])
     fc = FilterConfig()
     got = (args.keep_rule, args.n_null, args.null_quantile, args.z)

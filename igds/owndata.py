@@ -20,9 +20,9 @@ from .select import budget_count
 from .tasks import COLUMNS, SPLITS, format_example, is_chat
 
 # %% auto #0
-__all__ = ['FORMATS', 'SPEAKERS', 'ROLES', 'TURNS', 'READERS', 'detect_format', 'pool_format', 'flatten', 'auto_id', 'to_dataset',
-           'read_pool', 'selected_rows', 'write_selected', 'drop_overlap', 'format_chat', 'token_counts',
-           'long_examples', 'rank_last', 'check_budget', 'split_sizes', 'split_rows']
+__all__ = ['FORMATS', 'SPEAKERS', 'ROLES', 'TURNS', 'READERS', 'detect_format', 'pool_format', 'flatten', 'auto_id',
+           'source_fields', 'to_dataset', 'read_pool', 'selected_rows', 'write_selected', 'drop_overlap', 'format_chat',
+           'token_counts', 'long_examples', 'rank_last', 'check_budget', 'split_sizes', 'split_rows']
 
 # %% ../nbs/05_own_data.ipynb #db788d98
 FORMATS = {'messages': 'messages', 'sharegpt': 'conversations', 'alpaca': 'instruction', 'prompt_response': 'prompt',
@@ -146,11 +146,18 @@ def flatten(turns:list)->str:
 # %% ../nbs/05_own_data.ipynb #ca056e3e
 def auto_id(i:int)->str: "The id of row `i` when it has none."; return f'row-{i}'
 
+def source_fields(fmt:str, row:dict, prompt_field:Optional[str]=None, response_field:Optional[str]=None)->str:
+    "The fields of `row` (in format `fmt`) that its instruction and response come from, as messages name them."
+    names = dict(alpaca=['instruction', *(['input'] if 'input' in row else []), 'output'],
+                 prompt_response=['prompt', 'completion' if 'completion' in row else 'response'],
+                 fields=[prompt_field, response_field]).get(fmt) or [TURNS[fmt][0]]
+    return ', '.join(map(repr, names))
+
 def to_dataset(src:Rows, fmt:Optional[str]=None, prompt_field:Optional[str]=None, response_field:Optional[str]=None,
                id_field:str='id')->Dataset:
-    "`src`'s normalised rows: `COLUMNS`, `messages` (the prompt turns) and `row`; all bad rows in one `DataError`."
+    "`src`'s rows normalised: `COLUMNS`, `messages` (prompt turns), `row`, `fields`; all bad rows in one `DataError`."
     fmt = pool_format(src, fmt, prompt_field, response_field)
-    cols, bad, first = {c: [] for c in (*COLUMNS, 'messages', 'row')}, [], {}
+    cols, bad, first = {c: [] for c in (*COLUMNS, 'messages', 'row', 'fields')}, [], {}
     for i, row in enumerate(src.rows):
         try: turns, resp = READERS[fmt](row, prompt_field=prompt_field, response_field=response_field)
         except _Bad as b: bad.append(f"{src.where(i)}: field {b.field!r}: {b.msg}"); continue
@@ -159,7 +166,8 @@ def to_dataset(src:Rows, fmt:Optional[str]=None, prompt_field:Optional[str]=None
             bad.append(f"{src.where(i)}: field {id_field!r}: duplicate id {rid!r} (first at {src.where(first[rid])})")
         first.setdefault(rid, i)
         text = flatten(turns)  # a user's prompt has no fixed instruction line: all of it is the example's content
-        vals = dict(id=rid, instruction=text, content=text, response=resp, references=[resp], messages=turns, row=i)
+        vals = dict(id=rid, instruction=text, content=text, response=resp, references=[resp], messages=turns, row=i,
+                    fields=source_fields(fmt, row, prompt_field, response_field))
         for c in cols: cols[c].append(vals[c])
     if bad: raise DataError(bad)
     return Dataset.from_dict(cols)
@@ -216,6 +224,10 @@ def write_selected(src, # the input: a path read with `load_rows`, or its `Rows`
 # %% ../nbs/05_own_data.ipynb #962ff65a
 def _named_ids(ds:Dataset)->list: return [i != auto_id(r) for i, r in zip(ds['id'], ds['row'])]
 
+def _row_fields(ds:Dataset)->list:
+    "Each row's source fields for messages (`to_dataset`'s `fields`; rows built otherwise: the normalised ones)."
+    return list(ds['fields']) if 'fields' in ds.column_names else ["'instruction', 'response'"]*len(ds)
+
 def drop_overlap(pool:Dataset, # `read_pool`'s rows of the pool
                  probe:Dataset, # `read_pool`'s rows of the probe file
                  pool_name:str='pool', # the pool's file, for the report
@@ -226,11 +238,11 @@ def drop_overlap(pool:Dataset, # `read_pool`'s rows of the pool
     ids = {i: r for i, r, named in zip(probe['id'], probe['row'], _named_ids(probe)) if named}
     texts = {(a, b): r for a, b, r in zip(probe['instruction'], probe['response'], probe['row'])}
     hits = {}
-    rows = zip(pool['id'], pool['instruction'], pool['response'], pool['row'], _named_ids(pool))
-    for k, (i, a, b, r, named) in enumerate(rows):
+    rows = zip(pool['id'], pool['instruction'], pool['response'], pool['row'], _named_ids(pool), _row_fields(pool))
+    for k, (i, a, b, r, named, f) in enumerate(rows):
         if named and i in ids: hits[k] = f"{pool_name} row {r}: field 'id': id {i!r} is also {probe_name} row {ids[i]}"
         elif (a, b) in texts:
-            hits[k] = (f"{pool_name} row {r} (id {i!r}): fields 'instruction', 'response': the same as {probe_name} "
+            hits[k] = (f"{pool_name} row {r} (id {i!r}): fields {f}: the same as {probe_name} "
                        f"row {texts[a, b]}")
     if not remove: return pool, list(hits.values())
     return pool.select([k for k in range(len(pool)) if k not in hits]), list(hits.values())
@@ -256,8 +268,8 @@ def token_counts(ds, tokenizer)->np.ndarray:
 
 def long_examples(ds:Dataset, tokenizer, max_length:int, name:str='pool')->tuple:
     "A mask of the examples over `max_length` tokens, their counts, and a line naming each (ranked last, never cut)."
-    n = token_counts(ds, tokenizer); long = n > max_length
-    return long, n, [f"{name} row {ds[int(i)]['row']} (id {ds[int(i)]['id']!r}): fields 'instruction', 'response': "
+    n, fields = token_counts(ds, tokenizer), _row_fields(ds); long = n > max_length
+    return long, n, [f"{name} row {ds[int(i)]['row']} (id {ds[int(i)]['id']!r}): fields {fields[i]}: "
                      f"{n[i]} tokens > max_length {max_length}; ranked last, not cut" for i in np.flatnonzero(long)]
 
 def rank_last(scores, last)->np.ndarray:

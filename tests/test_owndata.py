@@ -271,11 +271,31 @@ def test_probe_overlap_is_reported_and_removed(tmp_path):
     probe = read_pool(write_jsonl(tmp_path/'probe.jsonl', [dict(prompt='c', response='d'), dict(id='z', prompt='q', response='r')]))
     kept, report = drop_overlap(pool, probe, 'pool.jsonl', 'probe.jsonl')
     assert kept['id'] == ['x']
-    assert report == ["pool.jsonl row 1 (id 'y'): fields 'instruction', 'response': the same as probe.jsonl row 0",
+    assert report == ["pool.jsonl row 1 (id 'y'): fields 'prompt', 'response': the same as probe.jsonl row 0",
                       "pool.jsonl row 2: field 'id': id 'z' is also probe.jsonl row 1"]
     assert drop_overlap(pool, probe, remove=False)[0]['id'] == ['x', 'y', 'z']
     auto = read_pool(write_jsonl(tmp_path/'auto.jsonl', [dict(prompt='g', response='h')]))   # row-0 in both: no overlap
     assert drop_overlap(read_pool(write_jsonl(tmp_path/'p2.jsonl', [dict(prompt='a', response='b')])), auto)[1] == []
+
+
+def test_row_messages_name_the_files_own_fields(tmp_path):
+    "Overlap and over-long lines name the fields of the user's file, whatever its layout, not igds' normalised ones."
+    from igds.models import tiny_tokenizer
+    rows = dict(sharegpt=[dict(conversations=[{'from': 'human', 'value': 'a b c'}, {'from': 'gpt', 'value': 'd e'}])],
+                messages=[dict(messages=[dict(role='user', content='a b c'), dict(role='assistant', content='d e')])],
+                completion=[dict(prompt='a b c', completion='d e')],
+                alpaca=[dict(instruction='a b c', output='d e')])
+    want = dict(sharegpt="'conversations'", messages="'messages'", completion="'prompt', 'completion'",
+                alpaca="'instruction', 'output'")
+    for name, r in rows.items():
+        ds = read_pool(write_jsonl(tmp_path/f'{name}.jsonl', r))
+        assert long_examples(ds, tiny_tokenizer(), 1, 'f')[2] == [f"f row 0 (id 'row-0'): fields {want[name]}: "
+                                                                 f"{token_counts(ds, tiny_tokenizer())[0]} tokens > "
+                                                                 f"max_length 1; ranked last, not cut"]
+        assert drop_overlap(ds, ds, 'f', 'g')[1] == [f"f row 0 (id 'row-0'): fields {want[name]}: the same as g row 0"]
+    csv = tmp_path/'any.csv'; csv.write_text('q,a\nx y,z\n')
+    ds = read_pool(csv, prompt_field='q', response_field='a')
+    assert drop_overlap(ds, ds, 'f', 'g')[1] == ["f row 0 (id 'row-0'): fields 'q', 'a': the same as g row 0"]
 
 
 def test_long_examples_are_counted_reported_and_ranked_last():
@@ -288,8 +308,8 @@ def test_long_examples_are_counted_reported_and_ranked_last():
     long, counts, report = long_examples(pool, tk, limit, 'alpaca_sample.jsonl')
     assert long.tolist() == (n > limit).tolist() and 0 < len(report) == long.sum() < len(pool)
     i = int(np.flatnonzero(long)[0])
-    assert report[0] == (f"alpaca_sample.jsonl row {i} (id 'row-{i}'): fields 'instruction', 'response': {n[i]} tokens "
-                         f"> max_length {limit}; ranked last, not cut")
+    assert report[0] == (f"alpaca_sample.jsonl row {i} (id 'row-{i}'): fields 'instruction', 'input', 'output': "
+                         f"{n[i]} tokens > max_length {limit}; ranked last, not cut")
     order = rank_last(np.arange(len(pool), dtype=float), long)   # longest-index best, but the long ones come last
     assert not long[order[:len(pool) - long.sum()]].any() and long[order[len(pool) - long.sum():]].all()
 

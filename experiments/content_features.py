@@ -18,29 +18,10 @@ from igds.sae import load_sae
 from igds.tasks import make_splits, generic_text, get_task
 from igds.recall import recall_features
 from igds.activations import load_stats, feature_freq
-from igds.intervene import DevCache, loglik, feature_edit, check
+from igds.intervene import DevCache, delta_vectors, check
 from igds.select import FRS
 from igds.report import class_shares
 from igds.baselines import Longest
-
-
-def per_example_deltas(model, sae, cache, ids, cfg, path):
-    "{j: per-example Δ over the dev examples}, appended to `path` (JSON lines) as measured, so a kill loses one feature."
-    done = {}
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try: r = json.loads(line); done[int(r['id'])] = np.array(r['d'], float)
-            except (ValueError, KeyError): pass
-    todo = [j for j in ids if j not in done]
-    if todo:
-        cache.add_acts(sae, sorted(set(todo) | set(getattr(cache, 'features', []))))
-        base = loglik(model, cache)
-        for k, j in enumerate(todo):
-            d = loglik(model, cache, feature_edit(sae, [j], cfg), [j]) - base
-            done[j] = d
-            with open(path, 'a') as f: f.write(json.dumps(dict(id=int(j), d=[float(x) for x in d])) + '\n')
-            print(f'  Δ {k+1}/{len(todo)}: feature {j} {np.nanmean(d):+.4f}', flush=True)
-    return {j: done[j] for j in ids}
 
 
 def stat(d):
@@ -75,7 +56,7 @@ def main():
     live = np.flatnonzero(feature_freq(load_stats(out/'recall'/'stats-probe'), 'example') > 0)
     null = sorted(np.random.default_rng(0).choice(np.setdiff1d(live, cands), a.n_null, replace=False).tolist())
     cache = DevCache(model, tok, dsel, layer, 8, task.max_length, False, fcfg.classes)
-    D = per_example_deltas(model, sae, cache, cands + null, fcfg, out/'deltas.jsonl')
+    D = delta_vectors(model, sae, cache, cands + null, fcfg, resume=out/'deltas.jsonl')  # kept as measured
     st = {j: stat(D[j]) for j in cands + null}
     qnull = float(np.quantile([st[j][0] for j in null], a.q))
     rows = [dict(id=j, delta=st[j][0], se=st[j][1], z=st[j][0]/st[j][1] if st[j][1] > 0 else 0.0, null_q=qnull) for j in cands]

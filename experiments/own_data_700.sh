@@ -9,14 +9,17 @@ mkdir -p $OUT
 sed -n 5001,5700p $DATA/gsm8k/train.jsonl > $OUT/gsm8k700.jsonl
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 echo "\$ igds run --data gsm8k700.jsonl --prompt-field question --response-field answer --out $OUT/run"
-/usr/bin/time -f "wall %e s, peak RSS %M KiB" .venv/bin/igds run --data $OUT/gsm8k700.jsonl --prompt-field question \
+/usr/bin/time -f "wall %e s, user %U s, sys %S s, peak RSS %M KiB" .venv/bin/igds run --data $OUT/gsm8k700.jsonl --prompt-field question \
   --response-field answer --out $OUT/run
 .venv/bin/python - <<'PY'
 import json
-s = json.load(open('runs/own700/run/selection.json')); f = json.load(open('runs/own700/run/features.json'))
-print('sizes and rule:', {k: v for k, v in s.items() if k in ('sizes', 'rule')})
-print('F*:', [(r['id'], round(r['delta'], 4), round(r.get('se', float('nan')), 4)) for r in f['features']])
-print({k: f.get(k) for k in ('keep_rule', 'null_q', 'dev_check', 'n_candidates') if k in f})
-print('selected', s.get('n_selected'), 'of', s.get('n_pool'))
+d = 'runs/own700/run/'
+c, f, s = (json.load(open(d + n)) for n in ('candidates.json', 'features.json', 'selection.json'))
+print('recall:', {k: c['summary'][k] for k in ('n_probe', 'n_generic', 'n_candidates', 'ties')})
+print(f"keep rule {f['settings']['filter']['keep_rule']!r}: {len(f['features'])} of {len(f['candidates'])} candidates kept, "
+      f"null: {f['null']['n_null']} random live non-candidates, q{f['null']['q']} = {f['null']['quantile']:+.5f}")
+for r in f['features']:
+    print(f"  feature {r['id']:>5}  Δ {r['delta']:+.4f} ± {r['se']:.4f}  z {r['z']:+.2f}  null q95 {r['null_q']}  passed {r['passed']}")
+k = f['check']; print(f"dev_check ({k['n']} examples, not used to choose): Δ {k['delta']:+.4f} ± {k['se']:.4f}, {k['improved']:.0%} improved")
+print('selected', s['n_selected'], 'of', s['n_pool'], s['info'])
 PY
-.venv/bin/igds features report runs/own700/run/features.json 2>&1 | tail -n 20 || true

@@ -281,6 +281,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     "Select from `cfg.data` with `scfg.method`; selection.json's content, with `selected` and `report` paths."
     out, igds = Path(out), scfg.method == 'igds'
     data = run_splits(cfg)
+    if progress: print(f"splits: {_sizes(data['sizes'])}\n  {data['rule']}", flush=True)
     spec = get_spec(cfg.model); layer = cfg.layer if cfg.layer is not None else (spec.layer if spec else None)
     if igds and layer is None: raise ValueError(f"{cfg.model}: give --layer (it has no registry default)")
     check_budget(scfg.budget, len(data['pool']), cfg.data)
@@ -297,7 +298,8 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     if not force and dest.exists() and report.exists() and (out/'selection.json').exists():
         old = load_json(out/'selection.json')
         if old.get('settings') == json.loads(json.dumps(s_select)):
-            return dict(old, selected=str(dest), report=str(report), skipped=True, notes=data['notes'])
+            return dict(old, selected=str(dest), report=str(report), skipped=True, notes=data['notes'],
+                        sizes=data['sizes'])
     L, feats = Loaded(cfg, layer, model, tokenizer, sae), None
     if igds:
         cands = recall_stage(out, L, rcfg, data['probe'], generic, s_recall, force, progress)
@@ -305,7 +307,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     sel = select_stage(out, L, scfg, data['pool'], feats, data['probe'], s_select, cfg.data, force, progress)
     write_selected(data['src'], sel['ids'], out, pool=data['rows'])
     write_report(out, dict(data, max_length=cfg.max_length), sel, L, scfg, feats, rule)
-    return dict(sel, selected=str(dest), report=str(report), skipped=False, notes=data['notes'])
+    return dict(sel, selected=str(dest), report=str(report), skipped=False, notes=data['notes'], sizes=data['sizes'])
 
 # %% ../nbs/06_run.ipynb #0427448f
 RECALL_ARGS = ('n_candidates', 'generic_max_freq', 'generic_size')

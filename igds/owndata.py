@@ -258,13 +258,15 @@ def format_chat(tokenizer, ex:dict)->tuple:
     if full.startswith(prompt): return prompt, full[len(prompt):]
     return prompt, ex['response'] + (tokenizer.eos_token or '')
 
-def token_counts(ds, tokenizer)->np.ndarray:
-    "Each example's tokens, prompt and response, as `encode` builds them before any cut."
-    pairs = [format_chat(tokenizer, ex) for ex in ds]
-    if not pairs: return np.zeros(0, int)
-    p = tokenizer([a for a, _ in pairs], add_special_tokens=not is_chat(tokenizer)).input_ids
-    r = tokenizer([b for _, b in pairs], add_special_tokens=False).input_ids
-    return np.array([len(x) + len(y) for x, y in zip(p, r)])
+def token_counts(ds, tokenizer, chunk:int=1024)->np.ndarray:
+    "Each example's tokens, prompt and response, as `encode` builds them before any cut (`chunk` rows at a time)."
+    out, kw = [np.zeros(0, int)], dict(return_attention_mask=False)
+    for c in range(0, len(ds), chunk):  # token lists of a whole large pool would set the run's peak memory
+        pairs = [format_chat(tokenizer, ds[k]) for k in range(c, min(len(ds), c + chunk))]
+        p = tokenizer([a for a, _ in pairs], add_special_tokens=not is_chat(tokenizer), **kw).input_ids
+        r = tokenizer([b for _, b in pairs], add_special_tokens=False, **kw).input_ids
+        out.append(np.array([len(x) + len(y) for x, y in zip(p, r)], dtype=int))
+    return np.concatenate(out)
 
 def long_examples(ds:Dataset, tokenizer, max_length:int, name:str='pool')->tuple:
     "A mask of the examples over `max_length` tokens, their counts, and a line naming each (ranked last, never cut)."

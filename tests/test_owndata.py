@@ -304,6 +304,7 @@ def test_long_examples_are_counted_reported_and_ranked_last():
     pool = read_pool(SAMPLE)
     n = token_counts(pool, tk)
     assert n.tolist() == [len(encode(tk, ex)['input_ids']) for ex in pool]   # the tokens training sees, uncut
+    assert token_counts(pool, tk, chunk=7).tolist() == n.tolist()   # counted in chunks, the same
     limit = int(np.median(n))
     long, counts, report = long_examples(pool, tk, limit, 'alpaca_sample.jsonl')
     assert long.tolist() == (n > limit).tolist() and 0 < len(report) == long.sum() < len(pool)

@@ -77,11 +77,11 @@ def main_bench(a):
                             '--run-out', str(out), '--frs-rows', str(a.frs_rows)], capture_output=True, text=True, env=env)
         if r.returncode: print(r.stdout[-2000:], r.stderr[-4000:]); raise SystemExit(r.returncode)
         res.append(json.loads(r.stdout.strip().splitlines()[-1])); print(res[-1], flush=True)
-    rate = lambda r: (r['n']/r['select_s'], r.get('frs_n', r['n'])/r['frs_s'])
+    rate = lambda r: (r['n']/r['select_s'], r['frs_n']/r['frs_s'])
     print(f"\n{'rows':>6} {'selection ex/s':>15} {'FRS ex/s (rows)':>16} {'ratio':>6} {'peak RSS MiB':>13}")
     for r in res:
         s, f = rate(r)
-        print(f"{r['n']:>6} {s:>15.2f} {f:>9.2f} {'(' + str(r.get('frs_n', r['n'])) + ')':>6} {s/f:>6.3f} {r['rss_mib']:>13.0f}")
+        print(f"{r['n']:>6} {s:>15.2f} {f:>9.2f} {'(' + str(r['frs_n']) + ')':>6} {s/f:>6.3f} {r['rss_mib']:>13.0f}")
     lo, hi = res[0], res[-1]
     print(f"goal selection/FRS >= 0.90 at {hi['n']} rows: {rate(hi)[0]/rate(hi)[1]:.3f}; "
           f"goal RSS({hi['n']})/RSS({lo['n']}) <= 1.10: {hi['rss_mib']/lo['rss_mib']:.2f}; F* = {hi['n_fstar']} features")

@@ -9,25 +9,20 @@ seconds the count took; both children must return the same counts.
 """
 import argparse, hashlib, json, subprocess, sys, time
 from pathlib import Path
-
-def vm(key:str='VmHWM')->float:
-    for line in open('/proc/self/status'):
-        if line.startswith(key): return int(line.split()[1])/1024  # MiB
+from own_data import vm, write_alpaca  # bench/own_data.py, beside this file
 
 def child(a):
     from igds.owndata import read_pool, token_counts
     from igds.models import load_tokenizer
     tok = load_tokenizer('smollm2-135m'); pool = read_pool(a.pool)
-    before = vm(); t = time.perf_counter()
+    before = vm('VmHWM'); t = time.perf_counter()
     n = token_counts(pool, tok, chunk=a.chunk or len(pool))
     print(json.dumps(dict(chunk=a.chunk or len(pool), rows=len(pool), seconds=time.perf_counter() - t, rss_read=before,
-                          rss_peak=vm(), counts=hashlib.sha256(n.tobytes()).hexdigest()[:16])))
+                          rss_peak=vm('VmHWM'), counts=hashlib.sha256(n.tobytes()).hexdigest()[:16])))
 
 def main(a):
     pool = Path(a.out)/f'dialogsum_alpaca_{a.rows}.jsonl'; pool.parent.mkdir(parents=True, exist_ok=True)
-    rows = [json.loads(l) for l in (Path(a.data_dir)/'dialogsum/dialogsum.train.jsonl').read_text().splitlines()[:a.rows]]
-    pool.write_text(''.join(json.dumps(dict(instruction='Summarize the dialogue.', input=r['dialogue'], output=r['summary']),
-                                       ensure_ascii=False) + '\n' for r in rows))
+    write_alpaca(Path(a.data_dir)/'dialogsum/dialogsum.train.jsonl', pool, a.rows)
     res = []
     for chunk in (0, 1024):  # 0: the whole pool at once
         r = subprocess.run([sys.executable, __file__, '--child', '--pool', str(pool), '--chunk', str(chunk)],

@@ -87,8 +87,10 @@ def _alpaca(row, **_)->tuple:
     ins, inp = _text(row, 'instruction', 'instruction'), _text(row, 'input', 'input', required=False)
     return _user(f"{ins}\n\n{inp}" if inp.strip() else ins), _response(row, 'output')
 
+def _completion_key(row:dict)->str: return 'completion' if 'completion' in row else 'response'
+
 def _prompt_response(row, **_)->tuple:
-    return _user(_text(row, 'prompt', 'prompt')), _response(row, 'completion' if 'completion' in row else 'response')
+    return _user(_text(row, 'prompt', 'prompt')), _response(row, _completion_key(row))
 
 def _fields(row, prompt_field:str, response_field:str)->tuple:
     return _user(_text(row, prompt_field, 'prompt')), _response(row, response_field)
@@ -149,7 +151,7 @@ def auto_id(i:int)->str: "The id of row `i` when it has none."; return f'row-{i}
 def source_fields(fmt:str, row:dict, prompt_field:Optional[str]=None, response_field:Optional[str]=None)->str:
     "The fields of `row` (in format `fmt`) that its instruction and response come from, as messages name them."
     names = dict(alpaca=['instruction', *(['input'] if 'input' in row else []), 'output'],
-                 prompt_response=['prompt', 'completion' if 'completion' in row else 'response'],
+                 prompt_response=['prompt', _completion_key(row)],
                  fields=[prompt_field, response_field]).get(fmt) or [TURNS[fmt][0]]
     return ', '.join(map(repr, names))
 

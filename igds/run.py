@@ -298,8 +298,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     if not force and dest.exists() and report.exists() and (out/'selection.json').exists():
         old = load_json(out/'selection.json')
         if old.get('settings') == json.loads(json.dumps(s_select)):
-            return dict(old, selected=str(dest), report=str(report), skipped=True, notes=data['notes'],
-                        sizes=data['sizes'])
+            return dict(old, selected=str(dest), report=str(report), skipped=True, notes=data['notes'])
     L, feats = Loaded(cfg, layer, model, tokenizer, sae), None
     if igds:
         cands = recall_stage(out, L, rcfg, data['probe'], generic, s_recall, force, progress)
@@ -307,7 +306,7 @@ def run(cfg:RunConfig, # the data, its splits, model and SAE
     sel = select_stage(out, L, scfg, data['pool'], feats, data['probe'], s_select, cfg.data, force, progress)
     write_selected(data['src'], sel['ids'], out, pool=data['rows'])
     write_report(out, dict(data, max_length=cfg.max_length), sel, L, scfg, feats, rule)
-    return dict(sel, selected=str(dest), report=str(report), skipped=False, notes=data['notes'], sizes=data['sizes'])
+    return dict(sel, selected=str(dest), report=str(report), skipped=False, notes=data['notes'])
 
 # %% ../nbs/06_run.ipynb #0427448f
 RECALL_ARGS = ('n_candidates', 'generic_max_freq', 'generic_size')

@@ -22,7 +22,7 @@ from .stability import *
 __all__ = ['NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'amplify_edit', 'feature_edit', 'loglik',
            'delta_vectors', 'deltas', 'deltas_naive', 'task_score', 'deltas_task', 'delta_stats', 'draw_null',
            'null_threshold', 'dev_live', 'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'sweep_partial',
-           'alpha_sweep', 'check', 'filter_features', 'memo_filter', 'filter_settings', 'run_filter']
+           'alpha_sweep', 'check', 'filter_features', 'memo_filter', 'candidate_key', 'filter_settings', 'run_filter']
 
 # %% ../nbs/11_interventional_filtering.ipynb #ad760e7d
 def feature_directions(sae, features:Sequence[int])->torch.Tensor:
@@ -343,6 +343,13 @@ def memo_filter(vector_fn:Callable, cfg:FilterConfig=FilterConfig(), known:Optio
 # %% ../nbs/11_interventional_filtering.ipynb #c95d2564
 KEEP_FIELDS = ('keep_rule', 'n_null', 'null_quantile', 'z', 'null_seed')  # fields that rule 'positive' ignores
 
+def candidate_key(candidates, cfg:FilterConfig)->list:
+    """What of the candidates decides their Δ: the ids, and in clamp mode each one's probe maximum to 6 significant
+    digits. Recall's other statistics are left out: their last bits differ between machines, and a key that held them
+    would send a resumed run to a new folder, away from the Δ it had measured."""
+    recs = _records(candidates); mp = _max_probe(recs) if cfg.mode == 'clamp' else None
+    return [r['id'] if mp is None else [r['id'], float(f"{mp[r['id']]:.6g}")] for r in recs]
+
 def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id:str, candidates, layer:int,
                     sweep:bool=True, check_split:bool=True, null_pool:Optional[Sequence[int]]=None)->dict:
     """Everything that determines `features.json` (its hash names the run folder); `sae_id`: the SAE's fingerprint;
@@ -350,7 +357,7 @@ def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id
     ignores are left out of its settings: a settings `filter` without `keep_rule` is rule 'positive'."""
     f = {k: v for k, v in cfg.to_dict().items() if cfg.keep_rule != 'positive' or k not in KEEP_FIELDS}
     out = dict(filter=f, model=model.name, layer=layer, task=task.split_key(), sae=sae_id, sweep=sweep,
-               check=check_split, candidates=stable_hash(_records(candidates), 12))
+               check=check_split, candidates=stable_hash(candidate_key(candidates, cfg), 12))
     if cfg.keep_rule in NULL_RULES:
         out['null_pool'] = 'dev_select' if null_pool is None else stable_hash(sorted(int(j) for j in null_pool), 12)
     return out

@@ -342,3 +342,14 @@ def test_v1_rule_keeps_its_run_folder():
     assert new['filter']['keep_rule'] == 'both'
     assert new['null_pool'] not in (sett()['null_pool'], sett(null_pool=[5])['null_pool'])  # the pool is in the hash
     assert sett(null_pool=[3, 5]) == new  # the pool's order does not matter
+
+def test_filter_folder_is_keyed_by_candidate_ids_not_recall_floats():
+    "Recall's statistics differ in their last bits between machines: a resumed run must find the same filter folder."
+    rec = lambda eps: [dict(feature=j, freq_task=1.0, freq_generic=0.0, lift=513.0 + eps, probe_max=12.4372844 + eps)
+                       for j in (647, 491, 3395)]
+    sett = lambda recs, cfg=FilterConfig(): iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'x',
+                                                               recs, L, null_pool=[1, 2, 3])
+    assert sett(rec(0.0)) == sett(rec(1e-6)) == sett([647, 491, 3395])  # scale mode: Δ depends on the ids alone
+    assert sett(rec(0.0)) != sett(list(reversed(rec(0.0)))) != sett(rec(0.0)[:2])  # order and set are in the key
+    clamp = FilterConfig(mode='clamp')  # clamp sets a_j to c·max: the maximum is in the key, to 6 significant digits
+    assert sett(rec(0.0), clamp) == sett(rec(1e-6), clamp) != sett(rec(1e-3), clamp)

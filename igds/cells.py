@@ -158,7 +158,7 @@ def cell_features(C, tf:dict, model=None, tokenizer=None, sae=None, splits=None)
 # %% ../nbs/41_grid_cells.ipynb #6d1fa9f2
 def task_stability(C, tf:dict, model, tokenizer, sae, splits, sizes=(64, 128, 256, 512))->Path:
     """`stability.json` (candidates and F* per probe split, Δ resampled per split by a bootstrap of dev_select) for the
-    cell's model and task; cached."""
+    cell's model and task; cached, and resumed from the Δ measured so far after a kill."""
     from igds.intervene import (stats_recall, memo_filter, stability, DevCache, delta_vectors, loglik, read_deltas,
                                 DELTAS)
     key = dict(recall=str(tf['recall_dir']), filter=C.filter.to_dict(), sizes=list(sizes), resample='bootstrap')
@@ -169,12 +169,14 @@ def task_stability(C, tf:dict, model, tokenizer, sae, splits, sizes=(64, 128, 25
     base = loglik(model, cache)
     known = read_deltas(Path(tf['features_path']).parent/DELTAS)  # per-example Δ on the same dev_select
     null = (tf['features'].get('null') or {}).get('ids', ())
+    part = f.with_name(f.stem + '.partial.jsonl')  # the Δ measured so far, for a resume
     ff = memo_filter(lambda ids: delta_vectors(model, sae, cache, ids, C.filter, max_probe=rf.probe_max, base=base,
-                                               progress=False), C.filter, known, null)
+                                               progress=False, resume=part), C.filter, known, null)
     st = stability(rf, ff, rf.n_probe, [s for s in sizes if s <= rf.n_probe], progress=C.progress)
     save_json(dict(candidates=st['candidates'], features=st['features'], splits=st['splits'], model=C.model.name,
                    task=C.task.name, delta_resample=st['delta_resample'], null=list(null),
                    deltas={str(k): v for k, v in ff.deltas().items()}), f)
+    part.unlink(missing_ok=True)
     return f
 
 # %% ../nbs/41_grid_cells.ipynb #5dd0b536

@@ -21,8 +21,8 @@ from .stability import *
 # %% auto #0
 __all__ = ['NULL_RULES', 'Z_RULES', 'KEEP_FIELDS', 'feature_directions', 'amplify_edit', 'feature_edit', 'loglik',
            'delta_vectors', 'deltas', 'deltas_naive', 'task_score', 'deltas_task', 'delta_stats', 'draw_null',
-           'null_threshold', 'dev_live', 'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'alpha_sweep',
-           'check', 'filter_features', 'memo_filter', 'filter_settings', 'run_filter']
+           'null_threshold', 'dev_live', 'NoFeatureError', 'keep_flags', 'passes', 'keep_features', 'sweep_partial',
+           'alpha_sweep', 'check', 'filter_features', 'memo_filter', 'candidate_key', 'filter_settings', 'run_filter']
 
 # %% ../nbs/11_interventional_filtering.ipynb #ad760e7d
 def feature_directions(sae, features:Sequence[int])->torch.Tensor:
@@ -231,14 +231,20 @@ def keep_features(delta:dict, cfg:FilterConfig=FilterConfig(), se:Optional[dict]
     return kept
 
 # %% ../nbs/11_interventional_filtering.ipynb #82377c67
+def sweep_partial(resume, a:float)->Path:
+    "The file that keeps the α sweep's Δ at `a` as they are measured, beside the filter's partial Δ file `resume`."
+    return Path(resume).with_name(f'sweep-a{a:g}.partial.jsonl')
+
 def alpha_sweep(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), progress:bool=True,
-                known:Optional[dict]=None)->dict:
-    "{j: [Δ_j at each α of cfg.alphas]}, scale mode (`known`: Δ at `cfg.alpha`, reused; α = 1 is 0 by definition)."
+                known:Optional[dict]=None, resume=None)->dict:
+    """{j: [Δ_j at each α of cfg.alphas]}, scale mode (`known`: Δ at `cfg.alpha`, reused; α = 1 is 0 by definition).
+    `resume`: the filter's partial Δ file; each α's Δ are kept beside it (`sweep_partial`), so a killed sweep resumes."""
     sc, base = cfg.replace(mode='scale'), loglik(model, cache)
     def at(a):
         if a == 1.0: return {j: 0.0 for j in features}
         if known is not None and cfg.mode == 'scale' and a == cfg.alpha: return {j: known[j] for j in features}
-        return deltas(model, sae, cache, features, sc, alpha=a, base=base, progress=False)
+        return deltas(model, sae, cache, features, sc, alpha=a, base=base, progress=False,
+                      resume=None if resume is None else sweep_partial(resume, a))
     per = [at(a) for a in tqdm(cfg.alphas, desc='α sweep', disable=not progress, leave=False)]
     return {j: [p[j] for p in per] for j in features}
 
@@ -300,7 +306,8 @@ def filter_features(model, tokenizer, sae, dev_select, candidates, layer:int, cf
                baseline=dict(metric=cfg.metric, dev_select_loglik=_mean(base), n_dev_select=len(dev_select)))
     if vec is not None: out['per_example'] = vec
     if sweep:
-        sw = alpha_sweep(model, sae, cache, kept, cfg, progress, known=delta if cfg.metric == 'likelihood' else None)
+        sw = alpha_sweep(model, sae, cache, kept, cfg, progress, known=delta if cfg.metric == 'likelihood' else None,
+                          resume=resume)
         out['alpha_sweep'] = dict(alphas=list(cfg.alphas), delta={str(j): v for j, v in sw.items()})
     if dev_check is not None:
         chk = DevCache(model, tokenizer, dev_check, layer, cfg.batch_size, max_length, progress, cfg.classes)
@@ -336,6 +343,13 @@ def memo_filter(vector_fn:Callable, cfg:FilterConfig=FilterConfig(), known:Optio
 # %% ../nbs/11_interventional_filtering.ipynb #c95d2564
 KEEP_FIELDS = ('keep_rule', 'n_null', 'null_quantile', 'z', 'null_seed')  # fields that rule 'positive' ignores
 
+def candidate_key(candidates, cfg:FilterConfig)->list:
+    """What of the candidates decides their Δ: the ids, and in clamp mode each one's probe maximum to 6 significant
+    digits. Recall's other statistics are left out: their last bits differ between machines, and a key that held them
+    would send a resumed run to a new folder, away from the Δ it had measured."""
+    recs = _records(candidates); mp = _max_probe(recs) if cfg.mode == 'clamp' else None
+    return [r['id'] if mp is None else [r['id'], float(f"{mp[r['id']]:.6g}")] for r in recs]
+
 def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id:str, candidates, layer:int,
                     sweep:bool=True, check_split:bool=True, null_pool:Optional[Sequence[int]]=None)->dict:
     """Everything that determines `features.json` (its hash names the run folder); `sae_id`: the SAE's fingerprint;
@@ -343,7 +357,7 @@ def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id
     ignores are left out of its settings: a settings `filter` without `keep_rule` is rule 'positive'."""
     f = {k: v for k, v in cfg.to_dict().items() if cfg.keep_rule != 'positive' or k not in KEEP_FIELDS}
     out = dict(filter=f, model=model.name, layer=layer, task=task.split_key(), sae=sae_id, sweep=sweep,
-               check=check_split, candidates=stable_hash(_records(candidates), 12))
+               check=check_split, candidates=stable_hash(candidate_key(candidates, cfg), 12))
     if cfg.keep_rule in NULL_RULES:
         out['null_pool'] = 'dev_select' if null_pool is None else stable_hash(sorted(int(j) for j in null_pool), 12)
     return out
@@ -351,7 +365,8 @@ def filter_settings(cfg:FilterConfig, model:ModelConfig, task:TaskConfig, sae_id
 def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, runs='runs',
                cfg:FilterConfig=FilterConfig(), task=None, force:bool=False, progress:bool=True, **kw)->tuple:
     """(features.json content, its path); skipped when the file exists with the same settings unless `force`. `kw` goes
-    to `filter_features` (`null_pool`, `max_probe`, `max_length`); the per-example Δ go to `deltas.jsonl` beside it."""
+    to `filter_features` (`null_pool`, `max_probe`, `max_length`); the per-example Δ go to `deltas.jsonl` beside it.
+    The Δ measured so far (candidates, null, α sweep) are kept in partial files there, so a killed run resumes."""
     out = (Path(runs)/model_tag(settings['model'])/settings['task']['name']/f"filter-{stable_hash(settings)}"
            /'features.json')
     if out.exists() and not force:
@@ -366,5 +381,5 @@ def run_filter(model, tokenizer, sae, splits:dict, candidates, settings:dict, ru
     if vec is None: out.with_name(DELTAS).unlink(missing_ok=True)
     else: atomic_write(out.with_name(DELTAS), ''.join(_line(j, d) for j, d in vec.items()))
     save_json(dict(res, settings=settings, **provenance(filter=cfg)), out)
-    part.unlink(missing_ok=True)
+    for f in [part] + [sweep_partial(part, a) for a in cfg.alphas]: f.unlink(missing_ok=True)
     return load_json(out), out

@@ -175,6 +175,23 @@ def test_task_features_null_from_live_features_and_stability_resamples_delta(tmp
     assert null['pool'] == len(live) and null['pool_from'] == 'null_pool' and len(null['ids']) == 8
     assert set(null['ids']) <= live - {c['id'] for c in tf['candidates']}
     assert (Path(tf['features_path']).parent/'deltas.jsonl').exists()
-    st = load_json(cells.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16)))
+    from igds import intervene as iv
+    parts = lambda: list(C.task_dir.glob('stability-*.partial.jsonl'))
+    real_ll, real_dv, measured = iv.loglik, iv.delta_vectors, []
+    def killing(*a, **k):  # dies once stability has measured its first new Δ
+        if any(f.read_text().count('\n') >= 1 for f in parts()): raise KeyboardInterrupt
+        return real_ll(*a, **k)
+    def spy(model, sae, cache, ids, *a, resume=None, **k):
+        measured.extend(j for j in ids if j not in iv.read_deltas(resume))
+        return real_dv(model, sae, cache, ids, *a, resume=resume, **k)
+    iv.loglik = killing
+    try:
+        with pytest.raises(KeyboardInterrupt): cells.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16))
+    finally: iv.loglik = real_ll
+    iv.delta_vectors = spy
+    try: st = load_json(cells.task_stability(C, tf, model, tok, sae, splits, sizes=(8, 16)))
+    finally: iv.delta_vectors = real_dv
+    known = iv.read_deltas(Path(tf['features_path']).parent/'deltas.jsonl')
+    assert len(st['deltas']) - len(known) == len(measured) + 1 and not parts()  # the kill's Δ was not measured again
     assert st['delta_resample']['method'] == 'bootstrap' and st['null'] == null['ids']
     assert set(st['features']) == {'half A', 'half B', 'n=8', 'n=16'}

@@ -266,6 +266,42 @@ def test_resume_with_a_torn_partial_file(setup, tmp_path):
     for k in ('features', 'candidates', 'null', 'check'): assert res[k] == full[k]
     assert not part.exists() and (p2.parent/iv.DELTAS).read_text() == (p.parent/iv.DELTAS).read_text()
 
+def test_killed_alpha_sweep_resumes(setup, tmp_path):
+    "A kill in the α sweep (after every Δ at α) keeps the sweep's Δ measured so far: the rerun measures only the rest."
+    import inspect
+    tk, tm, sae, dev, chk = setup
+    cands = list(range(0, 256, 32))
+    cfg = FilterConfig(batch_size=2, n_null=6, tau=-10.0, keep_rule='null', null_quantile=0.05, max_features=3,
+                       alphas=(0.5, 1.0, 2.0, 4.0))
+    sett = iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'random', cands, L, null_pool=range(256))
+    splits, kw = dict(dev_select=dev, dev_check=chk), dict(progress=False, null_pool=range(256))
+    full, p = iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path/'a', cfg, **kw)
+    kept = [f['id'] for f in full['features']]
+    part = tmp_path/'b'/p.relative_to(tmp_path/'a').parent/'deltas.partial.jsonl'
+    real_ll, real_dv = iv.loglik, iv.delta_vectors
+    def killing(*a, **k):  # dies once the sweep at α = 2 has measured its first feature
+        f = iv.sweep_partial(part, 2.0)
+        if f.exists() and f.read_text().count('\n') >= 1: raise KeyboardInterrupt
+        return real_ll(*a, **k)
+    iv.loglik = killing
+    try:
+        with pytest.raises(KeyboardInterrupt): iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path/'b', cfg, **kw)
+    finally: iv.loglik = real_ll
+    assert not (part.parent/'features.json').exists() and iv.sweep_partial(part, 0.5).exists()
+    measured = []
+    def spy(*a, **k):
+        b = inspect.signature(real_dv).bind(*a, **k); b.apply_defaults(); g = b.arguments
+        done = iv.read_deltas(g['resume'])
+        measured.append((g['alpha'], [j for j in g['features'] if j not in done]))
+        return real_dv(*a, **k)
+    iv.delta_vectors = spy
+    try: res, p2 = iv.run_filter(tm, tk, sae, splits, cands, sett, tmp_path/'b', cfg, **kw)
+    finally: iv.delta_vectors = real_dv
+    assert cfg.alpha == 4.0  # Δ at α = 4 is the filter's own: the sweep reuses it, as it skips α = 1
+    assert measured == [(None, []), (0.5, []), (2.0, kept[1:])]  # only what the kill left unmeasured
+    for k in ('features', 'candidates', 'null', 'alpha_sweep', 'check'): assert res[k] == full[k], k
+    assert sorted(q.name for q in p2.parent.iterdir()) == ['deltas.jsonl', 'features.json']  # partial files removed
+
 def test_stability_resamples_delta_per_split():
     g = np.random.default_rng(3)
     vec = {j: 0.04 + 0.1*g.standard_normal(24) for j in range(8)}
@@ -306,3 +342,14 @@ def test_v1_rule_keeps_its_run_folder():
     assert new['filter']['keep_rule'] == 'both'
     assert new['null_pool'] not in (sett()['null_pool'], sett(null_pool=[5])['null_pool'])  # the pool is in the hash
     assert sett(null_pool=[3, 5]) == new  # the pool's order does not matter
+
+def test_filter_folder_is_keyed_by_candidate_ids_not_recall_floats():
+    "Recall's statistics differ in their last bits between machines: a resumed run must find the same filter folder."
+    rec = lambda eps: [dict(feature=j, freq_task=1.0, freq_generic=0.0, lift=513.0 + eps, probe_max=12.4372844 + eps)
+                       for j in (647, 491, 3395)]
+    sett = lambda recs, cfg=FilterConfig(): iv.filter_settings(cfg, ModelConfig('tiny-random'), TaskConfig(), 'x',
+                                                               recs, L, null_pool=[1, 2, 3])
+    assert sett(rec(0.0)) == sett(rec(1e-6)) == sett([647, 491, 3395])  # scale mode: Δ depends on the ids alone
+    assert sett(rec(0.0)) != sett(list(reversed(rec(0.0)))) != sett(rec(0.0)[:2])  # order and set are in the key
+    clamp = FilterConfig(mode='clamp')  # clamp sets a_j to c·max: the maximum is in the key, to 6 significant digits
+    assert sett(rec(0.0), clamp) == sett(rec(1e-6), clamp) != sett(rec(1e-3), clamp)

@@ -260,8 +260,8 @@ PROFILE_KEYS = ('response_tokens', 'pool_response_tokens', 'longest_share', 'sco
 def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None, scores=None)->dict:
     """What a selection kept: the mean trained response tokens (after truncation to `max_length`) of it and of the pool,
     its share of the pool's longest responses (as many as it kept; chance is the budget), the Spearman ρ between the
-    method's `scores` (in pool order) and the response length over the examples it could score, how many it could not
-    (NaN: Loss and IFD rank them last), and the ids. ρ is given only where the selection is the top of the scores, so
+    method's `scores` (in pool order) and the response length over the examples it could score and train on, how many it
+    could not score (NaN: Loss and IFD rank them last), and the ids. ρ is given only where the selection is the top of the scores, so
     that a higher score is what the method prefers (not for ZIP, whose choice is greedy over sets, nor for constant
     scores)."""
     from scipy.stats import spearmanr
@@ -271,9 +271,10 @@ def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None, 
     longest = {pid[j] for j in np.argsort(-n, kind='stable')[:len(keep)]}
     sc = None if scores is None else np.asarray(scores, float)
     ok = None if sc is None else np.isfinite(sc)
-    ranked = (sc is not None and ok.sum() > 1 and np.ptp(sc[ok]) > 0
-              and {pid[j] for j in np.argsort(-np.where(ok, sc, -np.inf), kind='stable')[:len(keep)]} == keep)
-    rho = float(spearmanr(sc[ok], n[ok])[0]) if ranked and np.ptp(n[ok]) > 0 else None
+    r = None if sc is None else ok & (n > 0)  # a response cut away by max_length is ranked last by every method
+    ranked = (sc is not None and r.sum() > 1 and np.ptp(sc[r]) > 0
+              and {pid[j] for j in np.argsort(-np.where(r, sc, -np.inf), kind='stable')[:len(keep)]} == keep)
+    rho = float(spearmanr(sc[r], n[r])[0]) if ranked and np.ptp(n[r]) > 0 else None
     return dict(response_tokens=float(np.mean([n[pos[i]] for i in ids])), pool_response_tokens=float(n.mean()),
                 longest_share=len(keep & longest)/max(len(keep), 1), score_length_rho=rho,
                 n_unscored=None if sc is None else int((~ok).sum()), ids=sorted(ids))

@@ -260,10 +260,10 @@ PROFILE_KEYS = ('response_tokens', 'pool_response_tokens', 'longest_share', 'sco
 def selection_profile(tokenizer, pool, ids:list, max_length:Optional[int]=None, scores=None)->dict:
     """What a selection kept: the mean trained response tokens (after truncation to `max_length`) of it and of the pool,
     its share of the pool's longest responses (as many as it kept; chance is the budget), the Spearman ρ between the
-    method's `scores` (in pool order) and the response length over the examples it could score and train on, how many it
-    could not score (NaN: Loss and IFD rank them last), and the ids. ρ is given only where the selection is the top of the scores, so
-    that a higher score is what the method prefers (not for ZIP, whose choice is greedy over sets, nor for constant
-    scores)."""
+    method's `scores` (in pool order) and the response length over the examples it could score and train on, how many
+    it could not score (NaN: Loss and IFD rank them last), and the ids. ρ is given only where the selection is the top
+    of the scores, so that a higher score is what the method prefers (not for ZIP, whose choice is greedy over sets, nor
+    for constant scores)."""
     from scipy.stats import spearmanr
     from igds.baselines import Longest
     n = Longest(tokenizer, max_length).score(pool); pid = list(pool['id'])

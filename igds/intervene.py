@@ -238,7 +238,7 @@ def sweep_partial(resume, a:float)->Path:
 def alpha_sweep(model, sae, cache:DevCache, features:Sequence[int], cfg:FilterConfig=FilterConfig(), progress:bool=True,
                 known:Optional[dict]=None, resume=None)->dict:
     """{j: [Δ_j at each α of cfg.alphas]}, scale mode (`known`: Δ at `cfg.alpha`, reused; α = 1 is 0 by definition).
-    `resume`: the filter's partial Δ file; each α's Δ are kept beside it (`sweep_partial`), so a killed sweep resumes."""
+    `resume`: the filter's partial Δ file; each α's Δ are kept beside it (`sweep_partial`): a killed sweep resumes."""
     sc, base = cfg.replace(mode='scale'), loglik(model, cache)
     def at(a):
         if a == 1.0: return {j: 0.0 for j in features}

@@ -267,7 +267,7 @@ def test_resume_with_a_torn_partial_file(setup, tmp_path):
     assert not part.exists() and (p2.parent/iv.DELTAS).read_text() == (p.parent/iv.DELTAS).read_text()
 
 def test_killed_alpha_sweep_resumes(setup, tmp_path):
-    "A kill in the α sweep (after every Δ at α) keeps the sweep's Δ measured so far: the rerun measures only the rest."
+    "A kill in the α sweep keeps the sweep's Δ measured so far: the rerun measures only the rest."
     import inspect
     tk, tm, sae, dev, chk = setup
     cands = list(range(0, 256, 32))
